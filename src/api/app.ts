@@ -1,0 +1,66 @@
+/**
+ * The HTTP face of Sievert: a Hono (OpenAPIHono) app factory. Routes live in
+ * routes/<resource>.ts; every route is declared with zod so `/openapi.json` is the
+ * source of truth. Errors share one envelope: `{ error: { code, message } }`.
+ * The app takes its services as arguments, so tests call `app.request()` on an
+ * in-memory database without opening a port.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import type { Logger } from "pino";
+import type { SievertDb } from "../db/client.ts";
+import { registerHealthRoutes } from "./routes/health.ts";
+import { registerObjectRoutes } from "./routes/objects.ts";
+import { registerQuarantineRoutes } from "./routes/quarantine.ts";
+import { registerStudyRoutes } from "./routes/studies.ts";
+import { registerHomePage } from "./routes/home.ts";
+
+export interface AppServices {
+  db: SievertDb;
+  /** Pseudonym key (linkage). */
+  key: Uint8Array;
+  /** Largest accepted upload in bytes. */
+  maxObjectBytes: number;
+  logger?: Logger;
+  /** Service version shown by /healthz. */
+  version?: string;
+}
+
+export type SievertApp = OpenAPIHono;
+
+export function createApp(services: AppServices): SievertApp {
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const message = result.error.issues.map((i) => `${i.path.join(".") || "request"}: ${i.message}`).join("; ");
+        return c.json({ error: { code: "invalid-request", message } }, 400);
+      }
+      return undefined;
+    },
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      return c.json({ error: { code: err.status === 413 ? "too-large" : "http-error", message: err.message } }, err.status);
+    }
+    services.logger?.error({ err, path: c.req.path }, "unhandled error");
+    return c.json({ error: { code: "internal", message: "internal error; see the service log" } }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: "not-found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  registerHealthRoutes(app, services);
+  registerObjectRoutes(app, services);
+  registerStudyRoutes(app, services);
+  registerQuarantineRoutes(app, services);
+  registerHomePage(app, services);
+
+  app.doc("/openapi.json", {
+    openapi: "3.0.3",
+    info: {
+      title: "Sievert",
+      version: services.version ?? "0.1.0",
+      description: "Radiation dose monitoring: DICOM dose objects in, normalized DoseReports out.",
+    },
+  });
+  return app;
+}

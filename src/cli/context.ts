@@ -1,0 +1,20 @@
+/** Opens what every command that touches storage needs: the database and the pseudonym key. */
+import { join } from "node:path";
+import { openDatabase, type OpenedDatabase } from "../db/client.ts";
+import { loadPseudonymKey } from "../linkage/index.ts";
+import type { SievertConfig } from "../config/index.ts";
+
+export interface Services extends OpenedDatabase {
+  key: Buffer;
+}
+
+export async function openServices(config: SievertConfig): Promise<Services> {
+  const key = loadPseudonymKey({
+    dataDir: config.dataDir,
+    env: { SIEVERT_PSEUDONYM_KEY: config.pseudonymKey, DATABASE_URL: config.databaseUrl },
+  });
+  const opened = config.databaseUrl
+    ? await openDatabase({ databaseUrl: config.databaseUrl })
+    : await openDatabase({ dataDir: join(config.dataDir, "pg") });
+  return { ...opened, key };
+}

@@ -1,0 +1,136 @@
+/**
+ * The `sievert` command line: thin commands over the same services the HTTP API uses.
+ * Exit status: 0 success, 1 a runtime failure (a file could not be opened, the database
+ * is unreachable), 2 a usage error.
+ */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { ConfigError, loadConfig } from "../config/index.ts";
+import { PseudonymKeyError } from "../linkage/index.ts";
+
+export const VERSION = "0.1.0";
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const DEFAULT_SAMPLE_DIR = resolve(PROJECT_ROOT, "sample-rdsr");
+
+function odsCode(value: string): string {
+  const v = value.trim().toUpperCase();
+  if (!/^[A-Z0-9]{3,5}$/.test(v)) throw new InvalidArgumentError("an ODS code is 3 to 5 letters or digits, e.g. RVV");
+  return v;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number");
+  return n;
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name("sievert")
+    .description("Radiation dose monitoring: read DICOM dose objects, store them, serve them.")
+    .version(VERSION)
+    .showHelpAfterError("(run sievert --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Environment:
+  DATABASE_URL            postgres://… to use a Postgres server (default: embedded PGlite in the data directory)
+  SIEVERT_DATA_DIR        embedded database and generated pseudonym key (default ./.sievert)
+  SIEVERT_PSEUDONYM_KEY   HMAC key for patient pseudonyms, hex or base64, ≥ 32 bytes (required with DATABASE_URL)
+  SIEVERT_HOST, SIEVERT_PORT   where \`serve\` listens (default 127.0.0.1:8080)
+  LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)`,
+    );
+
+  program
+    .command("parse")
+    .description("Read DICOM files and print one DoseReport per file (directories are recursed in sorted order; *.json and *.md are skipped). Patient identifiers are never printed.")
+    .argument("<paths...>", "files or directories")
+    .option("--json", "print NDJSON, one DoseReport per line, in input order")
+    .action(async (paths: string[], opts: { json?: boolean }) => {
+      const { runParse } = await import("./parse-command.ts");
+      setExit(await runParse(paths, { json: opts.json === true }, process.stdout));
+    });
+
+  program
+    .command("import")
+    .description("Store every dose object under the given paths; prints stored / already present / not dose / quarantined.")
+    .argument("<paths...>", "files or directories")
+    .option("--trust <ods>", "ODS code of the trust that produced the objects", odsCode)
+    .option("--concurrency <n>", "objects in flight at once (useful with a Postgres server)", positiveInt, 4)
+    .action(async (paths: string[], opts: { trust?: string; concurrency: number }) => {
+      const { importPaths, formatSummary } = await import("./import-command.ts");
+      const { openServices } = await import("./context.ts");
+      const services = await openServices(loadConfig());
+      try {
+        const summary = await importPaths(services.db, paths, {
+          trustOds: opts.trust ?? null,
+          key: services.key,
+          concurrency: opts.concurrency,
+          progress: process.stderr.isTTY === true,
+        });
+        process.stdout.write(`${formatSummary(summary)}\n`);
+        setExit(summary.unreadable > 0 ? 1 : 0);
+      } finally {
+        await services.close();
+      }
+    });
+
+  program
+    .command("serve")
+    .description("Run the HTTP service (API, OpenAPI document at /openapi.json).")
+    .option("--demo", `load the demo data from ${DEFAULT_SAMPLE_DIR} before serving (objects already stored are skipped)`)
+    .option("--port <port>", "port to listen on (overrides SIEVERT_PORT; 0 picks a free port)", positiveInt)
+    .option("--host <host>", "address to listen on (overrides SIEVERT_HOST)")
+    .action(async (opts: { demo?: boolean; port?: number; host?: string }) => {
+      const { runServer } = await import("./serve-command.ts");
+      await runServer({ demo: opts.demo === true, port: opts.port, host: opts.host, sampleDir: DEFAULT_SAMPLE_DIR });
+    });
+
+  program
+    .command("synth")
+    .description("Write synthetic dose objects (CT, DX, RF, MG, NM RDSRs) for several trusts and devices.")
+    .requiredOption("--out <dir>", "output folder (e.g. sample-rdsr)")
+    .option("--seed <n>", "random seed: the same seed writes byte-identical files", positiveInt, 1)
+    .action(async (opts: { out: string; seed: number }) => {
+      const { runSynth } = await import("../synth/index.ts");
+      process.stdout.write(`${await runSynth({ outDir: opts.out, seed: opts.seed })}\n`);
+    });
+
+  program
+    .command("migrate")
+    .description("Apply database migrations and exit (the service also applies them on start).")
+    .action(async () => {
+      const { openServices } = await import("./context.ts");
+      const services = await openServices(loadConfig());
+      process.stdout.write(`migrations applied (${services.dialect})\n`);
+      await services.close();
+    });
+
+  program.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram((c) => {
+    exitCode = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
+      return 2;
+    }
+    if (e instanceof ConfigError || e instanceof PseudonymKeyError) {
+      process.stderr.write(`sievert: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`sievert: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}

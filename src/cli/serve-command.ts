@@ -1,0 +1,44 @@
+/** `sievert serve`: open storage, optionally load the demo data, listen, print the URL. */
+import { serve } from "@hono/node-server";
+import pino from "pino";
+import { createApp } from "../api/app.ts";
+import { loadConfig } from "../config/index.ts";
+import { openServices } from "./context.ts";
+import { loadDemoData } from "./demo.ts";
+import { VERSION } from "./main.ts";
+
+export interface ServeOptions {
+  demo: boolean;
+  port: number | undefined;
+  host: string | undefined;
+  sampleDir: string;
+}
+
+export async function runServer(options: ServeOptions): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel, redact: ["*.patientName", "*.patientId", "*.nhsNumber"] });
+  const services = await openServices(config);
+  logger.info({ database: services.dialect, dataDir: services.dialect === "pglite" ? config.dataDir : undefined }, "storage open, migrations applied");
+  if (options.demo) {
+    const summaries = await loadDemoData(services.db, options.sampleDir, services.key);
+    const stored = summaries.reduce((a, s) => a + s.stored, 0);
+    const present = summaries.reduce((a, s) => a + s.duplicate, 0);
+    const quarantined = summaries.reduce((a, s) => a + s.quarantined, 0);
+    logger.info({ stored, alreadyPresent: present, quarantined }, `demo data loaded from ${options.sampleDir}`);
+  }
+  const app = createApp({ db: services.db, key: services.key, maxObjectBytes: config.maxObjectBytes, logger, version: VERSION });
+  const host = options.host ?? config.host;
+  const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? config.port }, (info) => {
+    const shownHost = info.address.includes(":") ? `[${info.address}]` : info.address;
+    process.stdout.write(`Sievert is running at http://${shownHost}:${info.port}/\n`);
+  });
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, "shutting down");
+    server.close(() => {
+      void services.close().then(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+}
