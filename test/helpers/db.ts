@@ -1,0 +1,38 @@
+/**
+ * Test database: PGlite in memory by default; when DATABASE_URL is set, the real server with
+ * a fresh schema (t_<random>) that is dropped on close. Each call gives an isolated database.
+ */
+import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { openDatabase, type OpenedDatabase } from "../../src/db/client.ts";
+
+export async function openTestDatabase(): Promise<OpenedDatabase> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) return openDatabase({ memory: true });
+
+  const schema = `t_${randomBytes(6).toString("hex")}`;
+  const opened = await openDatabase({ databaseUrl, schema });
+  return {
+    ...opened,
+    async close() {
+      try {
+        await opened.db.execute(sql.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+      } finally {
+        await opened.close();
+      }
+    },
+  };
+}
+
+/**
+ * Empties every table and restarts the id sequences: lets a test file share one database
+ * (opening PGlite and migrating costs about a second) while each test starts empty.
+ */
+export async function resetTestDatabase(db: OpenedDatabase["db"]): Promise<void> {
+  await db.execute(
+    sql.raw("TRUNCATE irradiation_events, dose_objects, studies, devices, quarantine, trusts RESTART IDENTITY CASCADE"),
+  );
+}
+
+/** A fixed 32-byte pseudonym key for tests. */
+export const TEST_KEY: Buffer = Buffer.alloc(32, 0x42);
