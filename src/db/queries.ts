@@ -6,7 +6,7 @@
 import { and, count, desc, eq, gte, lte, sql, type SQL } from "drizzle-orm";
 import type { DoseReport } from "../dicom/dose-report.ts";
 import type { SievertDb } from "./client.ts";
-import { devices, doseObjects, irradiationEvents, quarantine, studies, trusts } from "./schema.ts";
+import { devices, doseObjects, quarantine, studies, trusts } from "./schema.ts";
 
 export interface StoredObject {
   id: number;
@@ -119,13 +119,15 @@ export async function listStudies(db: SievertDb, filter: StudyFilter): Promise<P
   if (filter.to !== undefined) conditions.push(lte(studies.studyDate, filter.to));
   if (filter.device !== undefined) {
     conditions.push(
-      sql`exists (select 1 from ${doseObjects} where ${doseObjects.studyId} = ${studies.id} and ${doseObjects.deviceId} = ${filter.device})`,
+      sql`exists (select 1 from dose_objects o where o.study_id = "studies"."id" and o.device_id = ${filter.device})`,
     );
   }
   const where = conditions.length > 0 ? and(...conditions) : undefined;
 
-  // Correlated subqueries run only for the rows on the page.
-  const eventsOfStudy = sql`${irradiationEvents} join ${doseObjects} on ${doseObjects.id} = ${irradiationEvents.doseObjectId} where ${doseObjects.studyId} = ${studies.id}`;
+  // Correlated subqueries, run only for the rows on the page. They are written as plain SQL
+  // with explicit aliases: drizzle leaves columns unqualified in single-table selects, so an
+  // interpolated ${studies.id} would resolve to the subquery's own "id".
+  const eventsOfStudy = `irradiation_events e join dose_objects o on o.id = e.dose_object_id where o.study_id = "studies"."id"`;
   const rows = await db
     .select({
       id: studies.id,
@@ -139,10 +141,10 @@ export async function listStudies(db: SievertDb, filter: StudyFilter): Promise<P
       patientPseudonym: studies.patientPseudonym,
       patientSex: studies.patientSex,
       patientAgeYears: studies.patientAgeYears,
-      objectCount: sql<number>`(select count(*) from ${doseObjects} where ${doseObjects.studyId} = ${studies.id})`.mapWith(Number),
-      eventCount: sql<number>`(select count(*) from ${eventsOfStudy})`.mapWith(Number),
-      totalDlp_mGycm: sql<number | null>`(select sum(${irradiationEvents.dlpMgycm}) from ${eventsOfStudy})`.mapWith(Number),
-      totalDap_Gym2: sql<number | null>`(select sum(${irradiationEvents.dapGym2}) from ${eventsOfStudy})`.mapWith(Number),
+      objectCount: sql<number>`(select count(*) from dose_objects o where o.study_id = "studies"."id")`.mapWith(Number),
+      eventCount: sql.raw(`(select count(*) from ${eventsOfStudy})`).mapWith(Number),
+      totalDlp_mGycm: sql.raw(`(select sum(e.dlp_mgycm) from ${eventsOfStudy})`).mapWith(nullableNumber),
+      totalDap_Gym2: sql.raw(`(select sum(e.dap_gym2) from ${eventsOfStudy})`).mapWith(nullableNumber),
     })
     .from(studies)
     .where(where)
@@ -151,6 +153,11 @@ export async function listStudies(db: SievertDb, filter: StudyFilter): Promise<P
     .offset(filter.offset);
   const [totalRow] = await db.select({ total: count() }).from(studies).where(where);
   return { total: totalRow?.total ?? 0, rows };
+}
+
+/** count()/sum() come back as strings from postgres.js for bigint/numeric; keep SQL NULL as null. */
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
 }
 
 export interface QuarantineRow {
@@ -244,7 +251,7 @@ export async function listDevices(db: SievertDb, filter: { trust?: string } = {}
       trustOds: devices.trustOds,
       firstSeen: devices.firstSeen,
       lastSeen: devices.lastSeen,
-      objectCount: sql<number>`(select count(*) from ${doseObjects} where ${doseObjects.deviceId} = ${devices.id})`.mapWith(Number),
+      objectCount: sql<number>`(select count(*) from dose_objects o where o.device_id = "devices"."id")`.mapWith(Number),
     })
     .from(devices)
     .where(filter.trust === undefined ? undefined : eq(devices.trustOds, filter.trust))
