@@ -1,7 +1,8 @@
 /**
  * Synthetic dose SR generator: public surface.
  *
- *   generateSampleSet({ seed, outDir })   the committed demo set (`sievert synth --out DIR --seed N`)
+ *   runSynth({ seed, outDir })            `sievert synth --out DIR --seed N`: writes, returns summary text
+ *   generateSampleSet({ seed, outDir })   the same, returning the structured summary
  *   buildSampleSet({ seed })               the same, in memory
  *   buildCtRdsr / buildProjectionRdsr / buildMgRdsr / buildNmRrdsr + toPart10
  *                                          single objects, for vendor-quirk variants in tests
@@ -10,6 +11,7 @@ export {
   buildSampleSet,
   formatSummary,
   generateSampleSet,
+  runSynth,
   type BuildOptions,
   type ExpectedContent,
   type GeneratedFile,

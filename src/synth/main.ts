@@ -5,7 +5,7 @@
  *                             [--studies-per-device N] [--clean]
  */
 import { parseArgs } from "node:util";
-import { formatSummary, generateSampleSet } from "./sample-set.ts";
+import { runSynth } from "./sample-set.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +25,7 @@ if (values.help || !values.out) {
 }
 
 const seedText = values.seed ?? "1";
-const summary = await generateSampleSet({
+const summary = await runSynth({
   outDir: values.out,
   seed: /^-?\d+$/.test(seedText) ? Number(seedText) : seedText,
   endDate: values["end-date"],
@@ -33,4 +33,4 @@ const summary = await generateSampleSet({
   studiesPerDevice: values["studies-per-device"] === undefined ? undefined : Number(values["studies-per-device"]),
   clean: values.clean,
 });
-process.stdout.write(`${formatSummary(summary)}\n`);
+process.stdout.write(`${summary}\n`);

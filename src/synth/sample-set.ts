@@ -554,3 +554,11 @@ export function formatSummary(s: SampleSetSummary): string {
   lines.push(`  patients imaged at two trusts: ${s.crossTrustPatients.length}`);
   return lines.join("\n");
 }
+
+/**
+ * Entry point for `sievert synth --out DIR --seed N`: writes the set and returns the summary text
+ * to print.
+ */
+export async function runSynth(options: SampleSetOptions): Promise<string> {
+  return formatSummary(await generateSampleSet(options));
+}
