@@ -197,6 +197,29 @@ export function charsetDecoder(values: string[]): TextDecoderForCharset {
       };
     }
     const d = decoder(label);
+    if (label === "latin1") {
+      // Some writers declare ISO_IR 100 but write UTF-8 (rdsr-corpus MANIFEST: Siemens Flash
+      // TAP-SS, "UTF-8 protocol text"). Latin-1 text is almost never valid multi-byte UTF-8
+      // (it would need pairs like "Ã©"), so a value that decodes as UTF-8 is taken as UTF-8.
+      let warned = false;
+      const utf8 = new TextDecoder("utf-8", { fatal: true });
+      return {
+        notes,
+        decode(bytes) {
+          if (!bytes.some((b) => b >= 0x80)) return d.decode(bytes);
+          try {
+            const s = utf8.decode(bytes);
+            if (!warned) {
+              notes.push("Specific Character Set ISO_IR 100 (Latin-1) declared but text is valid UTF-8: decoded as UTF-8");
+              warned = true;
+            }
+            return s;
+          } catch {
+            return d.decode(bytes);
+          }
+        },
+      };
+    }
     return { notes, decode: (bytes) => d.decode(bytes) };
   }
 
