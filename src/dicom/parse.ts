@@ -23,6 +23,7 @@ import { extractCt } from "./sr/ct.js";
 import { extractProjection } from "./sr/projection.js";
 import { extractRadiopharmaceutical } from "./sr/radiopharmaceutical.js";
 import { C } from "./codes.js";
+import { extractImageDose } from "./images/index.js";
 import { child, find, uidValue, ExtractionContext } from "./sr/values.js";
 
 export interface ParseOptions {
@@ -43,29 +44,18 @@ export type ImageDoseExtractor = (
 ) => ImageDoseResult | null;
 
 /*
- * Seam to the image-header extractor. It is loaded when present; until it exists (or if it
- * fails to load) image objects come out as not-dose with a warning saying why. The
- * specifier is a variable so the type checker does not require the module to exist.
+ * Seam to the image-header extractor (src/dicom/images/, another engineer's module): the
+ * call goes through this variable so tests can replace or disable it.
  */
-const IMAGES_MODULE = "./images/index.js";
-let imageExtractor: ImageDoseExtractor | null = null;
+let imageExtractor: ImageDoseExtractor | null = extractImageDose;
 let imageExtractorProblem: string | null = null;
-try {
-  const mod = (await import(IMAGES_MODULE)) as { extractImageDose?: unknown };
-  if (typeof mod.extractImageDose === "function") imageExtractor = mod.extractImageDose as ImageDoseExtractor;
-  else imageExtractorProblem = "src/dicom/images/index.ts does not export extractImageDose";
-} catch (e) {
-  const code = (e as { code?: unknown }).code;
-  imageExtractorProblem =
-    code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes("images")
-      ? "image-header dose extraction is not available yet (src/dicom/images/ missing)"
-      : `image-header dose extraction failed to load: ${e instanceof Error ? e.message : String(e)}`;
-}
 
-/** Replaces the image-header extractor (tests; or null to disable). */
-export function setImageDoseExtractor(fn: ImageDoseExtractor | null): void {
+/** Replaces the image-header extractor (tests; null disables it) and returns the previous one. */
+export function setImageDoseExtractor(fn: ImageDoseExtractor | null): ImageDoseExtractor | null {
+  const previous = imageExtractor;
   imageExtractor = fn;
   imageExtractorProblem = fn ? null : "image-header dose extraction disabled";
+  return previous;
 }
 
 function imageModality(kind: DoseReportKind, header: string | null): string | null {
@@ -158,6 +148,9 @@ function parseInner(bytes: Uint8Array, name: string, options: ParseOptions): Par
     }
     // Device Observer UID from the observer context (TID 1004), else wherever it is stated.
     report.device.observerUid = uidValue(ctx, child(root, C.DEVICE_OBSERVER_UID) ?? find(root, C.DEVICE_OBSERVER_UID));
+    if (report.device.observerUid === null && template !== "radiopharmaceutical") {
+      ctx.warn(`${name}: no Device Observer UID (DCM 121012) in the observer context; device.observerUid left null`);
+    }
   }
   for (const note of ds.charsetNotes) warnings.push(`${name}: ${note}`);
   for (const w of ctx.warnings) warnings.push(w);

@@ -149,6 +149,26 @@ export const TARGETS = {
 
 export type TargetUnit = keyof typeof TARGETS;
 
+/** How a target unit is written in messages. */
+export const TARGET_LABEL: Readonly<Record<TargetUnit, string>> = {
+  mGy: "mGy",
+  Gy: "Gy",
+  Gym2: "Gy·m²",
+  mGycm: "mGy·cm",
+  s: "s",
+  mm: "mm",
+  m: "m",
+  kV: "kV",
+  mA: "mA",
+  mAs: "mAs",
+  MBq: "MBq",
+  ratio: "a ratio",
+  count: "a count",
+  deg: "deg",
+  kg: "kg",
+  mSv: "mSv",
+};
+
 function lookup(code: string): UnitDef | undefined {
   const def = UNIT_TABLE[code];
   if (def) return def;

@@ -5,7 +5,7 @@
  * reported once.
  */
 import { isoDateTime } from "../header.js";
-import { convertUnit, type TargetUnit } from "../units.js";
+import { convertUnit, TARGET_LABEL, type TargetUnit } from "../units.js";
 import type { Code, ContentItem } from "./content.js";
 
 export class ExtractionContext {
@@ -98,7 +98,7 @@ export function numValue(ctx: ExtractionContext, item: ContentItem | undefined, 
     ctx.warn(`${ctx.name}: ${what}: ${r.reason}; value left null`, `unit:${item.concept?.key}:${unitCode}`);
     return null;
   }
-  if (r.note !== null) ctx.warn(`${ctx.name}: ${what}: ${r.note} as ${target}`, `note:${item.concept?.key}:${unitCode}`);
+  if (r.note !== null) ctx.warn(`${ctx.name}: ${what}: ${r.note}, read as ${TARGET_LABEL[target]}`, `note:${item.concept?.key}:${unitCode}`);
   if (unitScheme !== null && unitScheme !== "UCUM") {
     ctx.warn(`${ctx.name}: ${what}: unit "${unitCode}" coded in scheme "${unitScheme}", not UCUM; read as UCUM`, `scheme:${item.concept?.key}:${unitScheme}`);
   }
