@@ -392,6 +392,12 @@ describe("synthetic image headers", () => {
     expect(synth(NM, "NM", { SeriesDescription: "SPECT" })).toBeNull();
   });
 
+  it("a Breast Projection image reads like mammography", () => {
+    const r = synth("1.2.840.10008.5.1.4.1.1.13.1.4", "MG", { OrganDose: "0.015", KVP: "30" });
+    expect(r?.kind).toBe("mg-image");
+    expect(r?.events[0]?.agd_mGy).toBe(1.5);
+  });
+
   it("a non-image SOP class is not handled", () => {
     expect(isImageSopClass("1.2.840.10008.5.1.4.1.1.88.67")).toBe(false);
     expect(isImageSopClass(DX)).toBe(true);

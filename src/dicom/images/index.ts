@@ -37,9 +37,16 @@ export const IMAGE_SOP_CLASSES = {
     `${STORAGE}12.2`, // XRF
     `${STORAGE}12.2.1`, // Enhanced XRF
   ],
-  mammography: [`${STORAGE}1.2`, `${STORAGE}1.2.1`], // Digital Mammography For Presentation / Processing
+  mammography: [
+    `${STORAGE}1.2`, // Digital Mammography For Presentation
+    `${STORAGE}1.2.1`, // Digital Mammography For Processing
+    `${STORAGE}13.1.3`, // Breast Tomosynthesis (values in functional groups)
+    `${STORAGE}13.1.4`, // Breast Projection For Presentation
+    `${STORAGE}13.1.5`, // Breast Projection For Processing
+  ],
   nm: [`${STORAGE}20`, `${STORAGE}128`, `${STORAGE}128.1`, `${STORAGE}130`], // NM, PET, Legacy Converted Enhanced PET, Enhanced PET
-  secondaryCapture: [`${STORAGE}7`],
+  // Secondary Capture and the multi-frame SC classes (vendor dose screens, MG captures).
+  secondaryCapture: [`${STORAGE}7`, `${STORAGE}7.1`, `${STORAGE}7.2`, `${STORAGE}7.3`, `${STORAGE}7.4`],
 } as const;
 
 const FAMILY = new Map<string, keyof typeof IMAGE_SOP_CLASSES>();
