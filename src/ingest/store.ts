@@ -66,6 +66,7 @@ export async function storeParsedObject(
   meta: IngestMeta,
 ): Promise<StoreResult> {
   const sha256 = sha256Hex(bytes);
+  meta = { ...meta, trustOds: meta.trustOds?.trim() || null };
   const { file: _file, ...parsedReport } = parsed.report; // `file` is the CLI's, not the object's
   const report: DoseReport = { ...parsedReport, warnings: [...parsedReport.warnings] };
   const sopInstanceUid = report.sopInstanceUid?.trim() || null;
@@ -95,10 +96,12 @@ export async function storeParsedObject(
   const studyDate = checkedDate(report.studyDate, report.warnings);
   const kind = report.kind;
   const rawBytes = isSrKind(kind) ? bytes : (meta.headerBytes ?? null);
+  const parseWarnings = [...report.warnings];
 
   try {
     const stored = await withRetry(() =>
       db.transaction(async (tx) => {
+        report.warnings = [...parseWarnings]; // a retried attempt starts from the parser's warnings
         const now = new Date();
         if (meta.trustOds) {
           await tx.insert(trusts).values({ ods: meta.trustOds, name: meta.trustOds }).onConflictDoNothing();

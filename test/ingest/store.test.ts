@@ -120,6 +120,14 @@ describe("storeParsedObject: a new CT RDSR", () => {
     expect(await db.select({ ods: trusts.ods, name: trusts.name }).from(trusts)).toEqual([{ ods: "RXH", name: "Brighton and Sussex" }]);
   });
 
+  it("stores an object from an unknown sender (no or blank trust code) without creating a trust", async () => {
+    const result = await storeParsedObject(db, ctRdsr(), bytesFor("ct"), meta({ trustOds: "  " }));
+    expect(result.outcome).toBe("stored");
+    expect(await rows(trusts)).toBe(0);
+    const [obj] = await db.select({ t: doseObjects.trustOds }).from(doseObjects);
+    expect(obj?.t).toBeNull();
+  });
+
   it("stores a study date that is not a real date as null with a warning, keeping the object", async () => {
     const result = await storeParsedObject(db, ctRdsr({ studyDate: "2026-02-30" }), bytesFor("ct"), meta());
     expect(result.outcome).toBe("stored");
