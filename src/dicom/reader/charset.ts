@@ -120,7 +120,10 @@ function decodeIso2022(bytes: Uint8Array, initialG0: string, initialG1: string |
       }
     }
     // Delimiters reset G0 to the initial set (PS3.5 6.1.2.5.3): CR, LF, FF, TAB and PN separators.
-    if (b === 0x0d || b === 0x0a || b === 0x0c || b === 0x09 || b === 0x5e || b === 0x3d) {
+    // "^" and "=" are delimiters only while G0 is single-byte: inside a two-byte set
+    // (JIS X 0208/0212) 0x5E and 0x3D are halves of characters (e.g. ま = 0x24 0x5E).
+    const multiByteG0 = g0 === "jis0208" || g0 === "jis0212";
+    if (b === 0x0d || b === 0x0a || b === 0x0c || b === 0x09 || (!multiByteG0 && (b === 0x5e || b === 0x3d))) {
       flush();
       g0 = initialG0;
       out += String.fromCharCode(b);
