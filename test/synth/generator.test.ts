@@ -148,7 +148,12 @@ describe("sample set content", () => {
         expect(e.totals.dapTotal_Gym2!).toBeLessThan(2e-5);
       }
       if (f.modality === "RF") expect(e.totals.dapTotal_Gym2!).toBeGreaterThan(1e-4); // > 1 Gy·cm²
-      if (f.modality === "MG") for (const agd of e.agd_mGy!) expect(agd).toBeGreaterThanOrEqual(1), expect(agd).toBeLessThanOrEqual(2.5);
+      if (f.modality === "MG") {
+        for (const agd of e.agd_mGy!) {
+          expect(agd).toBeGreaterThanOrEqual(1);
+          expect(agd).toBeLessThanOrEqual(2.5);
+        }
+      }
       if (f.modality === "NM") {
         expect(e.totals.administeredActivity_MBq!).toBeGreaterThanOrEqual(300);
         expect(e.totals.administeredActivity_MBq!).toBeLessThanOrEqual(400);
