@@ -31,6 +31,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .name("sievert")
     .description("Radiation dose monitoring: read DICOM dose objects, store them, serve them.")
     .version(VERSION)
+    .exitOverride() // before the subcommands, so they inherit it: usage errors return 2 instead of exiting
     .showHelpAfterError("(run sievert --help for usage)")
     .addHelpText(
       "after",
@@ -108,7 +109,6 @@ Environment:
       await services.close();
     });
 
-  program.exitOverride();
   return program;
 }
 
