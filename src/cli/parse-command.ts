@@ -4,16 +4,21 @@ import { parseDicom } from "../dicom/parse.ts";
 import { failedReport, type DoseReport } from "../dicom/dose-report.ts";
 import { expandPaths } from "./files.ts";
 
+/** A number with at least `digits` decimals and three significant figures, so small values do not print as 0. */
+function show(n: number, digits: number): string {
+  return n !== 0 && Math.abs(n) < 10 ** -digits ? n.toPrecision(3) : n.toFixed(digits);
+}
+
 function keyDose(r: DoseReport): string {
   const t = r.totals;
-  if (t.ctDlpTotal_mGycm !== null) return `DLP ${t.ctDlpTotal_mGycm.toFixed(1)} mGy·cm`;
-  if (t.dapTotal_Gym2 !== null) return `DAP ${(t.dapTotal_Gym2 * 1e4).toFixed(3)} Gy·cm²`;
-  if (t.agdTotal_mGy !== null) return `AGD ${t.agdTotal_mGy.toFixed(2)} mGy`;
-  if (t.administeredActivity_MBq !== null) return `${t.administeredActivity_MBq.toFixed(0)} MBq`;
+  if (t.ctDlpTotal_mGycm !== null) return `DLP ${show(t.ctDlpTotal_mGycm, 1)} mGy·cm`;
+  if (t.dapTotal_Gym2 !== null) return `DAP ${show(t.dapTotal_Gym2 * 1e4, 3)} Gy·cm²`;
+  if (t.agdTotal_mGy !== null) return `AGD ${show(t.agdTotal_mGy, 2)} mGy`;
+  if (t.administeredActivity_MBq !== null) return `${show(t.administeredActivity_MBq, 0)} MBq`;
   const e = r.events[0];
-  if (e?.ctdiVol_mGy != null) return `CTDIvol ${e.ctdiVol_mGy.toFixed(2)} mGy`;
-  if (e?.dap_Gym2 != null) return `DAP ${(e.dap_Gym2 * 1e4).toFixed(3)} Gy·cm²`;
-  if (e?.agd_mGy != null) return `AGD ${e.agd_mGy.toFixed(2)} mGy`;
+  if (e?.ctdiVol_mGy != null) return `CTDIvol ${show(e.ctdiVol_mGy, 2)} mGy`;
+  if (e?.dap_Gym2 != null) return `DAP ${show(e.dap_Gym2 * 1e4, 3)} Gy·cm²`;
+  if (e?.agd_mGy != null) return `AGD ${show(e.agd_mGy, 2)} mGy`;
   return "–";
 }
 
