@@ -18,7 +18,10 @@ import {
 } from "./dose-report.js";
 import { readHeader } from "./header.js";
 import { projectionModality, route, srTemplate } from "./classify.js";
-import { readContentTree } from "./sr/content.js";
+import { readContentTree, rootItem, type ContentTree } from "./sr/content.js";
+import { peekPart10SopClass, walkContentSequence, WalkError } from "./sr/fast-walk.js";
+import { charsetDecoder } from "./reader/charset.js";
+import { IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN } from "./reader/read.js";
 import { extractCt } from "./sr/ct.js";
 import { extractProjection } from "./sr/projection.js";
 import { extractRadiopharmaceutical } from "./sr/radiopharmaceutical.js";
@@ -79,8 +82,37 @@ function describeError(e: unknown): string {
   return String(e);
 }
 
+const CONTENT_SEQUENCE = "x0040a730";
+const SPECIFIC_CHARACTER_SET = "x00080005";
+const SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88.";
+
+/**
+ * The content tree of an SR document read with the general reader stopped at
+ * ContentSequence: the sequence's bytes go to the purpose-built walker (sr/fast-walk.ts).
+ */
+function fastContentTree(ds: DicomDataset, transferSyntax: string): ContentTree & { notes: string[] } {
+  const root = rootItem(ds);
+  const value = ds.valueBytes(CONTENT_SEQUENCE);
+  if (value === null) return { root, itemCount: 0, warnings: [], notes: [] };
+  const declared = ds.ascii(SPECIFIC_CHARACTER_SET);
+  const decoder = charsetDecoder(declared === null ? [] : declared.split("\\").map((v) => v.trim()));
+  const tree = walkContentSequence(value, {
+    implicitVr: transferSyntax === IMPLICIT_VR_LITTLE_ENDIAN,
+    bigEndian: transferSyntax === EXPLICIT_VR_BIG_ENDIAN,
+    definedLength: ds.undefinedLength(CONTENT_SEQUENCE) ? null : value.length,
+    decoder,
+    root,
+  });
+  const notes: string[] = [...decoder.notes];
+  for (const d of tree.decoders) notes.push(...d.notes);
+  return { ...tree, notes };
+}
+
 function parseInner(bytes: Uint8Array, name: string, options: ParseOptions): ParsedObject {
-  const read = readDicomBytes(bytes, name, options.rawTransferSyntax !== undefined ? { rawTransferSyntax: options.rawTransferSyntax } : {});
+  const readOptions = options.rawTransferSyntax !== undefined ? { rawTransferSyntax: options.rawTransferSyntax } : {};
+  // SR documents: stop the general reader at ContentSequence and walk the tree ourselves.
+  const stopAtContent = peekPart10SopClass(bytes)?.startsWith(SR_CLASS_PREFIX) === true;
+  const read = readDicomBytes(bytes, name, stopAtContent ? { ...readOptions, untilTag: CONTENT_SEQUENCE } : readOptions);
   if (!read.ok) return { report: failedReport(read.code, read.message), identity: emptyIdentity() };
   const ds = read.dataset;
   const header = readHeader(ds);
@@ -123,7 +155,25 @@ function parseInner(bytes: Uint8Array, name: string, options: ParseOptions): Par
       for (const w of result.warnings) warnings.push(w);
     }
   } else {
-    const tree = readContentTree(ds);
+    let tree: ContentTree | null = null;
+    if (stopAtContent) {
+      try {
+        const fast = fastContentTree(ds, read.transferSyntax);
+        for (const n of fast.notes) warnings.push(`${name}: ${n}`);
+        tree = fast;
+      } catch (e) {
+        if (!(e instanceof WalkError)) throw e;
+        if (e.code === "truncated") return { report: failedReport("truncated", `${name}: ${e.message}`), identity: header.identity };
+        warnings.push(`${name}: SR content could not be walked directly (${e.message}); read with the general reader`);
+      }
+    }
+    if (tree === null) {
+      // Raw datasets (already fully read), or a structure the direct walk refused: the general reader.
+      const full = stopAtContent ? readDicomBytes(bytes, name, readOptions) : read;
+      if (!full.ok) return { report: failedReport(full.code, full.message), identity: header.identity };
+      tree = readContentTree(full.dataset);
+      for (const n of full.dataset.charsetNotes) warnings.push(`${name}: ${n}`);
+    }
     for (const w of tree.warnings) warnings.push(`${name}: ${w}`);
     const root = tree.root;
     const template = srTemplate(header.sopClassUid as string, root);
@@ -154,7 +204,7 @@ function parseInner(bytes: Uint8Array, name: string, options: ParseOptions): Par
   }
   for (const note of ds.charsetNotes) warnings.push(`${name}: ${note}`);
   for (const w of ctx.warnings) warnings.push(w);
-  report.warnings = warnings;
+  report.warnings = [...new Set(warnings)];
   return { report, identity: header.identity };
 }
 

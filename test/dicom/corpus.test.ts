@@ -8,7 +8,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseDicom, type DoseReport } from "../../src/dicom/index.js";
+import { parseDicom, readDicomBytes, readContentTree, type DoseReport } from "../../src/dicom/index.js";
+import { charsetDecoder } from "../../src/dicom/reader/charset.js";
+import { rootItem } from "../../src/dicom/sr/content.js";
+import { peekPart10SopClass, walkContentSequence } from "../../src/dicom/sr/fast-walk.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CORPUS = resolve(ROOT, "../shared/rdsr-corpus");
@@ -153,4 +156,29 @@ describe.skipIf(!corpusPresent)("rdsr-corpus: every file", () => {
     const { report } = parseDicom(read("ct/CT-RDSR-Siemens_Flash-TAP-SS.dcm"), "tap");
     expect(report.events[0]?.protocol).toBe("testæøå");
   });
+});
+
+describe.skipIf(!corpusPresent)("rdsr-corpus: direct SR walk", () => {
+  const srFiles = corpusPresent ? allFiles(CORPUS).filter((f) => peekPart10SopClass(read(f))?.startsWith("1.2.840.10008.5.1.4.1.1.88.")) : [];
+  it("finds the SR documents", () => expect(srFiles.length).toBeGreaterThan(40));
+  for (const file of srFiles) {
+    it(`${file}: the direct walk builds the same tree as the general reader`, () => {
+      const bytes = read(file);
+      const full = readDicomBytes(bytes, file);
+      const stopped = readDicomBytes(bytes, file, { untilTag: "x0040a730" });
+      if (!full.ok || !stopped.ok) throw new Error(`${file} unreadable`);
+      const reference = readContentTree(full.dataset);
+      const declared = stopped.dataset.ascii("x00080005");
+      const value = stopped.dataset.valueBytes("x0040a730") ?? new Uint8Array(0);
+      const fast = walkContentSequence(value, {
+        implicitVr: stopped.transferSyntax === "1.2.840.10008.1.2",
+        bigEndian: stopped.transferSyntax === "1.2.840.10008.1.2.2",
+        definedLength: stopped.dataset.undefinedLength("x0040a730") ? null : value.length,
+        decoder: charsetDecoder(declared === null ? [] : declared.split("\\").map((v) => v.trim())),
+        root: rootItem(stopped.dataset),
+      });
+      expect(fast.itemCount).toBe(reference.itemCount);
+      expect(fast.root).toEqual(reference.root);
+    });
+  }
 });

@@ -73,6 +73,45 @@ const ESCAPES: Array<{ seq: number[]; set: string }> = [
   { seq: [0x2d, 0x54], set: "windows-874" },
 ];
 
+/**
+ * Is `bytes` well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF)?
+ * A scan instead of a fatal TextDecoder: a throwing decode per value is slow on large
+ * reports whose Latin-1 text is not UTF-8 (e.g. "°" as one byte 0xB0).
+ */
+export function isUtf8(bytes: Uint8Array): boolean {
+  let i = 0;
+  const n = bytes.length;
+  while (i < n) {
+    const b = bytes[i] as number;
+    if (b < 0x80) {
+      i += 1;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return false;
+    if (i + need >= n) return false;
+    let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return false;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += need + 1;
+  }
+  return true;
+}
+
 const decoders = new Map<string, TextDecoder>();
 function decoder(label: string): TextDecoder {
   let d = decoders.get(label);
@@ -182,7 +221,6 @@ export function charsetDecoder(values: string[]): TextDecoderForCharset {
     if (label === undefined || label === "ascii") {
       // Undeclared 8-bit text is common (domain.md corpus note): prefer valid UTF-8, else Latin-1.
       let warned = false;
-      const utf8 = new TextDecoder("utf-8", { fatal: true });
       return {
         notes,
         decode(bytes) {
@@ -191,11 +229,7 @@ export function charsetDecoder(values: string[]): TextDecoderForCharset {
             notes.push("8-bit text without a Specific Character Set: decoded as UTF-8 where valid, else Latin-1");
             warned = true;
           }
-          try {
-            return utf8.decode(bytes);
-          } catch {
-            return decoder("latin1").decode(bytes);
-          }
+          return isUtf8(bytes) ? decoder("utf-8").decode(bytes) : decoder("latin1").decode(bytes);
         },
       };
     }
@@ -205,21 +239,15 @@ export function charsetDecoder(values: string[]): TextDecoderForCharset {
       // TAP-SS, "UTF-8 protocol text"). Latin-1 text is almost never valid multi-byte UTF-8
       // (it would need pairs like "Ã©"), so a value that decodes as UTF-8 is taken as UTF-8.
       let warned = false;
-      const utf8 = new TextDecoder("utf-8", { fatal: true });
       return {
         notes,
         decode(bytes) {
-          if (!bytes.some((b) => b >= 0x80)) return d.decode(bytes);
-          try {
-            const s = utf8.decode(bytes);
-            if (!warned) {
-              notes.push("Specific Character Set ISO_IR 100 (Latin-1) declared but text is valid UTF-8: decoded as UTF-8");
-              warned = true;
-            }
-            return s;
-          } catch {
-            return d.decode(bytes);
+          if (!bytes.some((b) => b >= 0x80) || !isUtf8(bytes)) return d.decode(bytes);
+          if (!warned) {
+            notes.push("Specific Character Set ISO_IR 100 (Latin-1) declared but text is valid UTF-8: decoded as UTF-8");
+            warned = true;
           }
+          return decoder("utf-8").decode(bytes);
         },
       };
     }

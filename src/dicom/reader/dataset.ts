@@ -153,6 +153,11 @@ export class DicomDataset {
     return Object.keys(this.raw.elements);
   }
 
+  /** Was the element written with undefined length (sequences, or a value read up to a stop tag)? */
+  undefinedLength(tag: string): boolean {
+    return this.element(tag)?.hadUndefinedLength === true;
+  }
+
   /** Raw bytes of an element's value (for private tags read by tag). */
   valueBytes(tag: string): Uint8Array | null {
     const el = this.element(tag);

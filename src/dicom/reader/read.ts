@@ -129,7 +129,8 @@ export function readDicomBytes(bytes: Uint8Array, name: string, options: ReadOpt
   if (datasetElements === 0) return { ok: false, code: "truncated", message: `${name}: no dataset follows the file meta information (empty or truncated after the header)` };
   const stopped = parsed.elements[options.untilTag ?? PIXEL_DATA];
   if (stopped && !stopped.hadUndefinedLength && stopped.dataOffset + stopped.length > bytes.length) {
-    return { ok: false, code: "truncated", message: `${name}: the file ends inside Pixel Data (${bytes.length - stopped.dataOffset} of ${stopped.length} bytes present; truncated)` };
+    const what = (options.untilTag ?? PIXEL_DATA) === PIXEL_DATA ? "Pixel Data" : `(${stopped.tag.slice(1, 5)},${stopped.tag.slice(5)})`;
+    return { ok: false, code: "truncated", message: `${name}: the file ends inside ${what} (${bytes.length - stopped.dataOffset} of ${stopped.length} bytes present; truncated)` };
   }
   for (const w of parsed.warnings ?? []) warnings.push(w);
   const transferSyntax = (parsed.string("x00020010") ?? rawTransferSyntax ?? EXPLICIT_VR_LITTLE_ENDIAN).replace(/\0/g, "").trim();

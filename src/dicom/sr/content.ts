@@ -167,15 +167,20 @@ function readChildren(ds: DicomDataset, parent: ContentItem, depth: number, stat
   }
 }
 
-/** Builds the content tree of an SR document (the dataset itself is the root item). */
-export function readContentTree(ds: DicomDataset): ContentTree {
-  const state: WalkState = { count: 0, warnings: [], depthWarned: false, countWarned: false };
-  const root: ContentItem = {
+/** The document's root item (value type and concept name of the dataset itself), without children. */
+export function rootItem(ds: DicomDataset): ContentItem {
+  return {
     relationship: null,
     valueType: ds.ascii(T.ValueType) ?? "CONTAINER",
     concept: readCode(ds.first(T.ConceptNameCodeSequence)),
     children: [],
   };
+}
+
+/** Builds the content tree of an SR document (the dataset itself is the root item). */
+export function readContentTree(ds: DicomDataset): ContentTree {
+  const state: WalkState = { count: 0, warnings: [], depthWarned: false, countWarned: false };
+  const root = rootItem(ds);
   readChildren(ds, root, 1, state);
   return { root, itemCount: state.count, warnings: state.warnings };
 }
