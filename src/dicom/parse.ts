@@ -19,7 +19,7 @@ import {
 import { readHeader } from "./header.js";
 import { projectionModality, route, srTemplate } from "./classify.js";
 import { readContentTree, rootItem, type ContentTree } from "./sr/content.js";
-import { peekPart10SopClass, walkContentSequence, WalkError } from "./sr/fast-walk.js";
+import { peekPart10SopClass, peekRawSopClass, walkContentSequence, WalkError } from "./sr/fast-walk.js";
 import { charsetDecoder } from "./reader/charset.js";
 import { IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN } from "./reader/read.js";
 import { extractCt } from "./sr/ct.js";
@@ -111,7 +111,8 @@ function fastContentTree(ds: DicomDataset, transferSyntax: string): ContentTree 
 function parseInner(bytes: Uint8Array, name: string, options: ParseOptions): ParsedObject {
   const readOptions = options.rawTransferSyntax !== undefined ? { rawTransferSyntax: options.rawTransferSyntax } : {};
   // SR documents: stop the general reader at ContentSequence and walk the tree ourselves.
-  const stopAtContent = peekPart10SopClass(bytes)?.startsWith(SR_CLASS_PREFIX) === true;
+  const peeked = peekPart10SopClass(bytes) ?? (options.rawTransferSyntax !== undefined ? peekRawSopClass(bytes, options.rawTransferSyntax) : null);
+  const stopAtContent = peeked?.startsWith(SR_CLASS_PREFIX) === true;
   const read = readDicomBytes(bytes, name, stopAtContent ? { ...readOptions, untilTag: CONTENT_SEQUENCE } : readOptions);
   if (!read.ok) return { report: failedReport(read.code, read.message), identity: emptyIdentity() };
   const ds = read.dataset;

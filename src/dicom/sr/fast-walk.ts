@@ -480,3 +480,24 @@ export function peekPart10SopClass(bytes: Uint8Array): string | null {
   }
   return null;
 }
+
+/**
+ * SOP Class UID of a raw dataset (no Part 10 header, as received over DIMSE) by scanning
+ * its first top-level elements; null when not found or when the encoding is deflated.
+ */
+export function peekRawSopClass(bytes: Uint8Array, transferSyntax: string): string | null {
+  if (transferSyntax === "1.2.840.10008.1.2.1.99") return null;
+  try {
+    const w = new Walker(bytes, transferSyntax === "1.2.840.10008.1.2", transferSyntax !== "1.2.840.10008.1.2.2");
+    let pos = 0;
+    for (let n = 0; n < 256 && pos + 8 <= bytes.length; n++) {
+      w.readHeader(pos);
+      if (w.hTag === 0x00080016) return w.ascii(w.hOff, w.hLen);
+      if (w.hTag > 0x00080016) return null;
+      pos = w.skipValue(w.hLen, w.hOff);
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
