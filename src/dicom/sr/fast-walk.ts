@@ -124,13 +124,21 @@ class Walker {
   }
 
 
+  /** Bytes [b, e) as Latin-1; short values (codes, UIDs, numbers) without Buffer's per-call overhead. */
+  private latin1(b: number, e: number): string {
+    if (e - b > 64) return this.buf.toString("latin1", b, e);
+    let s = "";
+    for (let i = b; i < e; i++) s += String.fromCharCode(this.bytes[i] as number);
+    return s;
+  }
+
   ascii(offset: number, length: number): string | null {
     this.need(offset, length);
     let e = offset + length;
     while (e > offset && ((this.bytes[e - 1] as number) === 0 || (this.bytes[e - 1] as number) === 0x20)) e--;
     let b = offset;
     while (b < e && (this.bytes[b] as number) === 0x20) b++;
-    return b === e ? null : this.buf.toString("latin1", b, e);
+    return b === e ? null : this.latin1(b, e);
   }
 
   text(offset: number, length: number, decoder: TextDecoderForCharset): string | null {
@@ -149,7 +157,7 @@ class Walker {
       while (e > offset && ((this.bytes[e - 1] as number) === 0 || (this.bytes[e - 1] as number) === 0x20)) e--;
       let b = offset;
       while (b < e && (this.bytes[b] as number) === 0x20) b++;
-      return b === e ? null : this.buf.toString("latin1", b, e);
+      return b === e ? null : this.latin1(b, e);
     }
     let s = decoder.decode(this.bytes.subarray(offset, offset + length));
     let end = s.length;
