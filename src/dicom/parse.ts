@@ -34,7 +34,7 @@ export interface ParseOptions {
   rawTransferSyntax?: string;
 }
 
-/** What src/dicom/images/index.ts exports (image-header dose extraction, another module's work). */
+/** What src/dicom/images/index.ts exports (image-header dose extraction). */
 export interface ImageDoseResult {
   kind: DoseReportKind;
   events: IrradiationEvent[];
@@ -47,7 +47,7 @@ export type ImageDoseExtractor = (
 ) => ImageDoseResult | null;
 
 /*
- * Seam to the image-header extractor (src/dicom/images/, another engineer's module): the
+ * Seam to the image-header extractor (src/dicom/images/): the
  * call goes through this variable so tests can replace or disable it.
  */
 let imageExtractor: ImageDoseExtractor | null = extractImageDose;

@@ -1,6 +1,6 @@
 /**
  * Clinical content of synthetic studies: exam types and the random but realistic dose values
- * for each. Ranges (brief + domain.md §3.2 UK NDRLs for orientation): CT head CTDIvol 40–60 mGy
+ * for each. Ranges (domain.md §3.2 UK NDRLs for orientation): CT head CTDIvol 40–60 mGy
  * (16 cm phantom); CT chest/abdomen/pelvis CTDIvol 8–13 mGy (32 cm), DLP ~400–900 mGy·cm;
  * DX chest DAP ~0.1 Gy·cm² (= 1e-5 Gy·m², domain.md §1.4 conversion); RF several Gy·cm²;
  * MG AGD 1–2.5 mGy per view; FDG 300–400 MBq. Synthetic data, not clinical reference values.

@@ -30,9 +30,9 @@ interface Expected {
 }
 
 /**
- * Deliberate team decision: ct/CT-SC-Philips_Brilliance16P.dcm, a Philips "Dose Info"
+ * Deliberate decision: ct/CT-SC-Philips_Brilliance16P.dcm, a Philips "Dose Info"
  * secondary capture with CTDIvol in the Exposure Dose Sequence, is listed as `not-dose` in
- * expected.json, yet its own checks require 4 events and a DLP total. The team reads it as
+ * expected.json, yet its own checks require 4 events and a DLP total. Sievert reads it as
  * CT header dose (`ct-image`), as the issue asks; its value checks still apply unchanged.
  */
 const KIND_OVERRIDES: Readonly<Record<string, string>> = {

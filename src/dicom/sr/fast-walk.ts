@@ -3,7 +3,8 @@
  *
  * dicom-parser indexes every element of every item (a tag string and an object each), and
  * that allocation, not decoding, is where the time goes on large fluoroscopy reports
- * (engineering-notes.md §3: "keep the walk single-pass"). This walker reads only the
+ * (engineering-notes.md §3 found the same for dcmjs's reader: per-element allocation and
+ * garbage collection, not decoding). This walker reads only the
  * content-item attributes the templates use, skips everything else by its length (or, for
  * undefined-length values, by walking their items), and builds the same ContentItems as
  * readContentTree (content.ts), which stays the reference path and the fallback.
