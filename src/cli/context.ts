@@ -13,8 +13,9 @@ export async function openServices(config: SievertConfig): Promise<Services> {
     dataDir: config.dataDir,
     env: { SIEVERT_PSEUDONYM_KEY: config.pseudonymKey, DATABASE_URL: config.databaseUrl },
   });
+  const schema = config.dbSchema === undefined ? {} : { schema: config.dbSchema }; // SIEVERT_DB_SCHEMA
   const opened = config.databaseUrl
-    ? await openDatabase({ databaseUrl: config.databaseUrl })
-    : await openDatabase({ dataDir: join(config.dataDir, "pg") });
+    ? await openDatabase({ databaseUrl: config.databaseUrl, ...schema })
+    : await openDatabase({ dataDir: join(config.dataDir, "pg"), ...schema });
   return { ...opened, key };
 }

@@ -41,6 +41,9 @@ Environment:
   SIEVERT_DATA_DIR        embedded database and generated pseudonym key (default ./.sievert)
   SIEVERT_PSEUDONYM_KEY   HMAC key for patient pseudonyms, hex or base64, ≥ 32 bytes (required with DATABASE_URL)
   SIEVERT_HOST, SIEVERT_PORT   where \`serve\` listens (default 127.0.0.1:8080)
+  SIEVERT_DIMSE_PORT      C-STORE SCP port for \`serve\` and \`listen\` (default 11112; 0 or off: not started by serve)
+  SIEVERT_AE_TITLE        our AE title (default SIEVERT); SIEVERT_AE_TRUSTS "AET=ODS,…" or SIEVERT_AE_TRUSTS_FILE (JSON)
+  SIEVERT_AE_UNKNOWN      reject (default) or the ODS code unknown calling AE titles are mapped to
   LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)`,
     );
 
@@ -87,6 +90,16 @@ Environment:
     .action(async (opts: { demo?: boolean; port?: number; host?: string }) => {
       const { runServer } = await import("./serve-command.ts");
       await runServer({ demo: opts.demo === true, port: opts.port, host: opts.host, sampleDir: DEFAULT_SAMPLE_DIR });
+    });
+
+  program
+    .command("listen")
+    .description("Run the DICOM C-STORE/C-ECHO SCP alone (no HTTP); prints its AE title and port. Objects are acknowledged only once stored.")
+    .option("--port <port>", "port to listen on (overrides SIEVERT_DIMSE_PORT; 0 picks a free port)", positiveInt)
+    .option("--ae-title <aet>", "called AE title to answer to (overrides SIEVERT_AE_TITLE)")
+    .action(async (opts: { port?: number; aeTitle?: string }) => {
+      const { runListen } = await import("../dimse/listen-command.ts");
+      await runListen({ port: opts.port, aeTitle: opts.aeTitle });
     });
 
   program

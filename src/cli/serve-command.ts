@@ -32,10 +32,14 @@ export async function runServer(options: ServeOptions): Promise<void> {
     const shownHost = info.address.includes(":") ? `[${info.address}]` : info.address;
     process.stdout.write(`Sievert is running at http://${shownHost}:${info.port}/\n`);
   });
+  // The DICOM C-STORE SCP beside the HTTP API (src/dimse), unless SIEVERT_DIMSE_PORT is off.
+  const { startDimseFromConfig } = await import("../dimse/service.ts");
+  const dimse = await startDimseFromConfig({ db: services.db, key: services.key, config: config.dimse, maxObjectBytes: config.maxObjectBytes, logger });
+  if (dimse) process.stdout.write(`DICOM C-STORE SCP ${dimse.aeTitle} listening on ${dimse.host}:${dimse.port}\n`);
   const shutdown = (signal: string): void => {
     logger.info({ signal }, "shutting down");
     server.close(() => {
-      void services.close().then(() => process.exit(0));
+      void (dimse?.close() ?? Promise.resolve()).then(() => services.close()).then(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

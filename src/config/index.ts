@@ -17,6 +17,23 @@ const EnvSchema = z.object({
   /** Largest object accepted by the HTTP upload, in bytes. */
   SIEVERT_MAX_OBJECT_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Postgres schema for this instance's tables (isolates a run on a shared server; default public). */
+  SIEVERT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "lower-case letters, digits and _").optional(),
+  /** DICOM C-STORE SCP (src/dimse): port, "0" or "off" disables it in `serve`. */
+  SIEVERT_DIMSE_PORT: z.string().regex(/^(off|\d{1,5})$/i, 'a port number, or "off"').default("11112"),
+  /** Address the SCP listens on (default: SIEVERT_HOST). */
+  SIEVERT_DIMSE_HOST: z.string().min(1).optional(),
+  SIEVERT_AE_TITLE: z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, "1 to 16 printable ASCII characters, no backslash").default("SIEVERT"),
+  /** Calling AE title → trust ODS code, "CT1_RVV=RVV,MODAL2=RN7" (src/dimse/ae-table.ts). */
+  SIEVERT_AE_TRUSTS: z.string().optional(),
+  /** The same as a JSON file {"CT1_RVV": "RVV"}; entries of SIEVERT_AE_TRUSTS win. */
+  SIEVERT_AE_TRUSTS_FILE: z.string().optional(),
+  /** Unknown calling AE titles: "reject", or the ODS code of the trust they are mapped to. */
+  SIEVERT_AE_UNKNOWN: z.string().default("reject"),
+  /** Objects parsed and committed at once by network ingest. */
+  SIEVERT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Objects waiting for ingest before network receivers stop reading from senders. */
+  SIEVERT_INGEST_QUEUE: z.coerce.number().int().min(1).max(10_000).default(64),
 });
 
 export interface SievertConfig {
@@ -27,6 +44,20 @@ export interface SievertConfig {
   port: number;
   maxObjectBytes: number;
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  dbSchema: string | undefined;
+  dimse: DimseConfig;
+}
+
+export interface DimseConfig {
+  /** null: the SCP is off. */
+  port: number | null;
+  host: string;
+  aeTitle: string;
+  aeTrusts: string | undefined;
+  aeTrustsFile: string | undefined;
+  aeUnknown: string;
+  ingestConcurrency: number;
+  ingestQueue: number;
 }
 
 export class ConfigError extends Error {
@@ -49,5 +80,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.SIEVERT_PORT,
     maxObjectBytes: e.SIEVERT_MAX_OBJECT_BYTES,
     logLevel: e.LOG_LEVEL,
+    dbSchema: e.SIEVERT_DB_SCHEMA,
+    dimse: {
+      port: dimsePort(e.SIEVERT_DIMSE_PORT),
+      host: e.SIEVERT_DIMSE_HOST ?? e.SIEVERT_HOST,
+      aeTitle: e.SIEVERT_AE_TITLE.trim(),
+      aeTrusts: e.SIEVERT_AE_TRUSTS,
+      aeTrustsFile: e.SIEVERT_AE_TRUSTS_FILE,
+      aeUnknown: e.SIEVERT_AE_UNKNOWN,
+      ingestConcurrency: e.SIEVERT_INGEST_CONCURRENCY,
+      ingestQueue: e.SIEVERT_INGEST_QUEUE,
+    },
   };
+}
+
+function dimsePort(value: string): number | null {
+  if (value.toLowerCase() === "off" || Number(value) === 0) return null;
+  const port = Number(value);
+  if (port > 65535) throw new ConfigError("invalid configuration: SIEVERT_DIMSE_PORT: at most 65535");
+  return port;
 }

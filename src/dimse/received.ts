@@ -1,0 +1,123 @@
+/**
+ * The bytes of a C-STORE data set exactly as received.
+ *
+ * dcmjs-dimse collects a C-STORE data set's P-DATA fragments in the stream returned by
+ * `Scp.createStoreWritableStream()` and then calls `createDatasetFromStoreWritableStream()`,
+ * whose default decodes the bytes with dcmjs into a `Dataset` (slow, and dcmjs leaves
+ * character sets to the caller: dcmjs-dimse issue #60). The SCP overrides both hooks:
+ * `ReceivedDataStream` keeps the raw fragments (up to a size cap), and the `Dataset` handed
+ * on is an empty placeholder carrying those bytes (see `attachReceived`). Nothing is decoded
+ * by dcmjs; our own reader decodes text by Specific Character Set.
+ *
+ * `toPart10()` puts a File Meta Information header in front of the received data set
+ * (as storescp does when it writes a file), so stored objects are ordinary Part 10 files; the
+ * data set bytes after the header are the sender's, byte for byte, and the stored sha256 is
+ * that of this Part 10 file.
+ */
+import { Writable } from "node:stream";
+
+export class ReceivedDataStream extends Writable {
+  private readonly chunks: Buffer[] = [];
+  private total = 0;
+  /** True when the data set was larger than `maxBytes` (the bytes past it were dropped). */
+  overflow = false;
+
+  constructor(private readonly maxBytes: number) {
+    // A huge high-water mark: write() must always return true. dcmjs-dimse awaits "drain"
+    // when it returns false, while the socket keeps delivering PDUs to a concurrent handler,
+    // which could reorder fragments. Back-pressure is applied at the socket instead.
+    super({ highWaterMark: 2 ** 30, decodeStrings: true });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.overflow) {
+      if (this.total + chunk.length > this.maxBytes) {
+        this.overflow = true;
+        this.chunks.length = 0;
+      } else {
+        this.chunks.push(chunk);
+      }
+    }
+    this.total += chunk.length;
+    callback();
+  }
+
+  /** Bytes received (including any dropped past the cap). */
+  get receivedBytes(): number {
+    return this.total;
+  }
+
+  /** The data set bytes (empty after an overflow). */
+  bytes(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+  }
+}
+
+export interface ReceivedDataset {
+  bytes: Buffer;
+  transferSyntaxUid: string;
+  receivedBytes: number;
+  overflow: boolean;
+}
+
+const received = new WeakMap<object, ReceivedDataset>();
+
+export function attachReceived(dataset: object, data: ReceivedDataset): void {
+  received.set(dataset, data);
+}
+
+export function receivedOf(dataset: object | undefined): ReceivedDataset | undefined {
+  return dataset === undefined ? undefined : received.get(dataset);
+}
+
+/** Sievert's Implementation Class UID (a UUID-derived 2.25 UID, fixed) and version name. */
+export const IMPLEMENTATION_CLASS_UID = "2.25.171293586315236432791624860651049181643";
+export const IMPLEMENTATION_VERSION_NAME = "SIEVERT_0_1";
+
+export interface FileMeta {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  /** Source Application Entity Title (0002,0016): the calling AE. */
+  sourceAeTitle?: string;
+}
+
+/** Preamble, "DICM", File Meta Information (explicit VR little endian), then the data set as received. */
+export function toPart10(meta: FileMeta, dataset: Uint8Array): Buffer {
+  const elements: Buffer[] = [
+    element(0x0001, "OB", Buffer.from([0x00, 0x01])),
+    element(0x0002, "UI", uid(meta.sopClassUid)),
+    element(0x0003, "UI", uid(meta.sopInstanceUid)),
+    element(0x0010, "UI", uid(meta.transferSyntaxUid)),
+    element(0x0012, "UI", uid(IMPLEMENTATION_CLASS_UID)),
+    element(0x0013, "SH", text(IMPLEMENTATION_VERSION_NAME)),
+  ];
+  const ae = meta.sourceAeTitle?.trim();
+  if (ae) elements.push(element(0x0016, "AE", text(ae)));
+  const groupLength = elements.reduce((n, b) => n + b.length, 0);
+  const lengthValue = Buffer.alloc(4);
+  lengthValue.writeUInt32LE(groupLength);
+  const head = Buffer.alloc(132);
+  head.write("DICM", 128, "latin1");
+  return Buffer.concat([head, element(0x0000, "UL", lengthValue), ...elements, dataset]);
+}
+
+function uid(value: string): Buffer {
+  const v = value.replace(/\0/g, "").trim();
+  return Buffer.from(v.length % 2 === 0 ? v : `${v}\0`, "latin1");
+}
+
+function text(value: string): Buffer {
+  return Buffer.from(value.length % 2 === 0 ? value : `${value} `, "latin1");
+}
+
+function element(elementNumber: number, vr: "OB" | "UI" | "SH" | "AE" | "UL", value: Buffer): Buffer {
+  const long = vr === "OB";
+  const header = Buffer.alloc(long ? 12 : 8);
+  header.writeUInt16LE(0x0002, 0);
+  header.writeUInt16LE(elementNumber, 2);
+  header.write(vr, 4, "latin1");
+  if (long) header.writeUInt32LE(value.length, 8);
+  else header.writeUInt16LE(value.length, 6);
+  return Buffer.concat([header, value]);
+}
