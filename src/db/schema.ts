@@ -196,5 +196,7 @@ export const quarantine = pgTable(
   ],
 );
 
-export const schema = { trusts, devices, studies, doseObjects, irradiationEvents, quarantine };
+export { examMappingRules } from "./analytics-schema.ts";
+import { examMappingRules } from "./analytics-schema.ts";
+export const schema = { trusts, devices, studies, doseObjects, irradiationEvents, quarantine, examMappingRules };
 export type Schema = typeof schema;

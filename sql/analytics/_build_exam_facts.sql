@@ -1,0 +1,34 @@
+-- Rebuilds exam_facts for the studies in temp table `touched(study_id)` (support step of the
+-- sync, not a question). DLP per complete examination = sum of the event DLPs (localisers
+-- included, domain.md §3.2); DAP is converted from Gy·m² to Gy·cm² (× 10 000); activity is
+-- the dose object's administered activity (report totals).
+DELETE FROM exam_facts WHERE study_id IN (SELECT study_id FROM touched);
+INSERT INTO exam_facts
+WITH o AS (
+  SELECT study_id, device_id, modality,
+         max(trust_ods) AS trust_ods, max(TRY_CAST(study_date AS DATE)) AS study_date,
+         max(patient_sex) AS patient_sex, max(patient_age_years) AS patient_age_years,
+         max(patient_weight_kg) AS patient_weight_kg, max(description) AS description,
+         count(*)::INTEGER AS n_objects, sum(activity_mbq) AS activity_mbq, min(sop_instance_uid) AS first_sop
+  FROM objects WHERE study_id IN (SELECT study_id FROM touched)
+  GROUP BY study_id, device_id, modality
+), e AS (
+  SELECT study_id, device_id, modality, count(*)::INTEGER AS n_events,
+         sum(dlp_mgycm) AS dlp_total_mgycm,
+         array_to_string(list_sort(list_distinct(list(phantom))), ',') AS ct_phantoms,
+         sum(dap_gym2) * 10000 AS dap_total_gycm2,
+         sum(agd_mgy) AS agd_total_mgy,
+         array_to_string(list_sort(list_distinct(list(protocol) FILTER (WHERE NOT is_localiser))), ' | ') AS protocols
+  FROM events WHERE study_id IN (SELECT study_id FROM touched)
+  GROUP BY study_id, device_id, modality
+)
+SELECT o.study_id, o.device_id, o.modality, o.trust_ods, o.study_date,
+       o.patient_sex, o.patient_age_years, o.patient_weight_kg,
+       coalesce(b.band, 'adult') AS age_band, o.patient_age_years IS NOT NULL AS age_known,
+       o.description, nullif(e.protocols, ''), o.n_objects, coalesce(e.n_events, 0),
+       e.dlp_total_mgycm, nullif(e.ct_phantoms, ''), e.dap_total_gycm2, e.agd_total_mgy,
+       o.activity_mbq, o.first_sop,
+       NULL, NULL, NULL
+FROM o
+LEFT JOIN e USING (study_id, device_id, modality)
+LEFT JOIN ref_age_bands b ON o.patient_age_years >= b.min_years AND o.patient_age_years < b.max_years_exclusive;

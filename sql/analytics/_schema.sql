@@ -1,0 +1,27 @@
+-- DuckDB analytics copy (not a Postgres migration): created by src/analytics/store.ts on open.
+-- Rows come from Postgres through src/analytics/sync.ts (appender + DataChunks); this file
+-- only declares the shapes. Units are in the column names.
+CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS trusts (ods VARCHAR, name VARCHAR);
+CREATE TABLE IF NOT EXISTS devices (device_id INTEGER, trust_ods VARCHAR, label VARCHAR, manufacturer VARCHAR, model VARCHAR, station_name VARCHAR);
+CREATE TABLE IF NOT EXISTS objects (
+  object_id INTEGER, sop_instance_uid VARCHAR, kind VARCHAR, modality VARCHAR, trust_ods VARCHAR,
+  device_id INTEGER, study_id INTEGER, study_date VARCHAR, description VARCHAR, patient_sex VARCHAR,
+  patient_age_years DOUBLE, patient_weight_kg DOUBLE, patient_height_m DOUBLE,
+  activity_mbq DOUBLE, radiopharmaceutical VARCHAR
+);
+CREATE TABLE IF NOT EXISTS events (
+  event_id INTEGER, object_id INTEGER, study_id INTEGER, device_id INTEGER, modality VARCHAR,
+  event_datetime VARCHAR, protocol VARCHAR, target_region VARCHAR, acquisition_type VARCHAR, is_localiser BOOLEAN,
+  ctdivol_mgy DOUBLE, dlp_mgycm DOUBLE, phantom VARCHAR, dap_gym2 DOUBLE, agd_mgy DOUBLE, kvp DOUBLE,
+  exposure_time_s DOUBLE, wed_mm DOUBLE, ssde_device_mgy DOUBLE
+);
+-- One row per exam instance: study × device × modality (a PET-CT study gives a CT and an NM row).
+CREATE TABLE IF NOT EXISTS exam_facts (
+  study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE,
+  patient_sex VARCHAR, patient_age_years DOUBLE, patient_weight_kg DOUBLE, age_band VARCHAR, age_known BOOLEAN,
+  description VARCHAR, protocols VARCHAR, n_objects INTEGER, n_events INTEGER,
+  dlp_total_mgycm DOUBLE, ct_phantoms VARCHAR, dap_total_gycm2 DOUBLE, agd_total_mgy DOUBLE,
+  activity_mbq DOUBLE, first_sop VARCHAR,
+  exam_code VARCHAR, map_rule VARCHAR, map_version VARCHAR
+);

@@ -1,0 +1,167 @@
+/**
+ * The DuckDB analytics copy: one instance per file per process, ONE writer connection behind a
+ * promise queue (concurrent writes on one connection crash node-neo: engineering-notes §2,
+ * issues #141/#235), and a small pool of read connections capped so DuckDB never fills the
+ * libuv thread pool (issue #325). No extension is ever downloaded: parquet/json/icu are built in.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from "@duckdb/node-api";
+import { loadReferenceData, type ReferenceData } from "./reference-data.ts";
+
+export const SQL_DIR = new URL("../../sql/analytics/", import.meta.url);
+
+export function readSql(name: string): string {
+  return readFileSync(new URL(name, SQL_DIR), "utf8");
+}
+
+/** Splits a file of statements on `;` at line ends (our SQL files have no `;` inside strings). */
+export function statements(sqlText: string): string[] {
+  return sqlText
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
+    .filter((s) => s.length > 0);
+}
+
+export interface StoreOptions {
+  /** File path, or ":memory:" (tests). */
+  path: string;
+  /** DuckDB worker threads (default 2: the machine is shared). */
+  threads?: number;
+  /** Concurrent read queries (default 2). */
+  maxReaders?: number;
+  memoryLimit?: string;
+}
+
+export class AnalyticsStore {
+  private writeChain: Promise<unknown> = Promise.resolve();
+  private readersBusy = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly idle: DuckDBConnection[] = [];
+  private closed = false;
+
+  private constructor(
+    readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    readonly path: string,
+    private readonly maxReaders: number,
+    readonly ref: ReferenceData,
+  ) {}
+
+  static async open(options: StoreOptions): Promise<AnalyticsStore> {
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    const instance = await DuckDBInstance.create(options.path, {
+      threads: String(options.threads ?? 2),
+      autoinstall_known_extensions: "false",
+      autoload_known_extensions: "false",
+      ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
+    });
+    const writer = await instance.connect();
+    const ref = loadReferenceData();
+    const store = new AnalyticsStore(instance, writer, options.path, options.maxReaders ?? 2, ref);
+    await store.write(async (c) => {
+      for (const s of statements(readSql("_schema.sql"))) await c.run(s);
+      await loadReferenceTables(c, ref);
+    });
+    return store;
+  }
+
+  /** Runs fn on the single writer connection, after every write queued before it. */
+  write<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("analytics store is closed"));
+    const next = this.writeChain.then(() => fn(this.writer));
+    this.writeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Runs fn on a read connection (at most maxReaders at once). */
+  async read<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error("analytics store is closed");
+    if (this.readersBusy >= this.maxReaders) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.readersBusy++;
+    const conn = this.idle.pop() ?? (await this.instance.connect());
+    try {
+      return await fn(conn);
+    } finally {
+      this.idle.push(conn);
+      this.readersBusy--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writeChain;
+    this.closed = true;
+    for (const c of this.idle) c.closeSync();
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Replaces the ref_* tables from the data files (small; row appends are fine here). */
+async function loadReferenceTables(c: DuckDBConnection, ref: ReferenceData): Promise<void> {
+  const tables: Array<[string, string, unknown[][]]> = [
+    [
+      "ref_exams",
+      "code VARCHAR, name VARCHAR, modality VARCHAR, body_region VARCHAR, age_bands VARCHAR, drl_indication VARCHAR, k_region VARCHAR, source VARCHAR",
+      ref.exams.map((e) => [e.code, e.name, e.modality, e.bodyRegion, e.ageBands, e.drlIndication, e.kRegion, e.source]),
+    ],
+    [
+      "ref_drl",
+      "set_id VARCHAR, set_version VARCHAR, exam_code VARCHAR, age_band VARCHAR, quantity VARCHAR, unit VARCHAR, value DOUBLE, per VARCHAR, table_row VARCHAR, year_adopted INTEGER, verified BOOLEAN, source VARCHAR, source_tag VARCHAR, note VARCHAR",
+      ref.drlSets.flatMap((s) =>
+        s.rows.map((r) => [s.id, s.version, r.examCode, r.ageBand, r.quantity, r.unit, r.value, r.per, r.tableRow, r.yearAdopted, r.verified, r.source, r.sourceTag, r.note]),
+      ),
+    ],
+    ["ref_age_bands", "band VARCHAR, min_years DOUBLE, max_years_exclusive DOUBLE", ref.ageBands.bands.map((b) => [b.band, b.minYears, b.maxYearsExclusive])],
+    [
+      "ref_min_sample",
+      "modality VARCHAR, min_n INTEGER",
+      [["*", ref.settings.minSampleSize.default], ...Object.entries(ref.settings.minSampleSize.byModality)],
+    ],
+    [
+      "ref_settings",
+      "name VARCHAR, value DOUBLE",
+      [
+        ["local_min_rooms", ref.settings.localDrl.minRooms],
+        ["local_percentile", ref.settings.localDrl.percentile],
+        ["outlier_multiple", ref.settings.outlierMultiple.default],
+      ],
+    ],
+    [
+      "ref_ssde",
+      "phantom VARCHAR, a DOUBLE, b_per_cm DOUBLE, min_cm DOUBLE, max_cm DOUBLE, version VARCHAR, source VARCHAR",
+      ref.ssde.coefficients.map((k) => [k.phantom, k.a, k.bPerCm, ref.ssde.minDiameterCm, ref.ssde.maxDiameterCm, ref.ssde.version, `${k.source}; ${ref.ssde.source}`]),
+    ],
+    [
+      "ref_k_age_groups",
+      "age_group VARCHAR, min_years DOUBLE, max_years_exclusive DOUBLE",
+      ref.kFactors.ageGroups.map((g) => [g.group, g.minYears, g.maxYearsExclusive]),
+    ],
+    [
+      "ref_kfactors",
+      "region VARCHAR, age_group VARCHAR, k_msv_per_mgycm DOUBLE, set_name VARCHAR, set_version VARCHAR, source VARCHAR",
+      ref.kFactors.factors.flatMap((f) =>
+        ref.kFactors.ageGroups.map((g) => [String(f.region), g.group, Number(f[g.group]), ref.kFactors.name, ref.kFactors.version, String(f.source)]),
+      ),
+    ],
+  ];
+  for (const [name, columns, rows] of tables) {
+    await c.run(`CREATE OR REPLACE TABLE ${name} (${columns})`);
+    const app = await c.createAppender(name);
+    const types = Array.from({ length: app.columnCount }, (_, i) => app.columnType(i).typeId);
+    for (const row of rows) {
+      row.forEach((v, i) => {
+        if (v === null || v === undefined) app.appendNull();
+        else if (types[i] === DuckDBTypeId.VARCHAR) app.appendVarchar(String(v));
+        else if (types[i] === DuckDBTypeId.BOOLEAN) app.appendBoolean(v === true);
+        else if (types[i] === DuckDBTypeId.INTEGER) app.appendInteger(Number(v));
+        else app.appendDouble(Number(v));
+      });
+      app.endRow();
+    }
+    app.flushSync();
+    app.closeSync();
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * Sync Postgres → DuckDB: incremental and restartable.
+ *
+ * - High-water marks on dose_objects.id and irradiation_events.id, kept in DuckDB `sync_state`
+ *   and advanced after each batch is flushed. On start, rows above the marks (a batch flushed
+ *   before a crash, mark not yet written) are deleted, so a rerun never duplicates.
+ * - Ids are assigned at insert but become visible at commit, so an id below the mark may
+ *   appear late (concurrent ingest). Each run re-checks the last `overlap` ids under each mark
+ *   and copies any that are missing.
+ * - Bulk path only: rows are read as arrays in keyset batches (next batch prefetched while the
+ *   current one is appended) and written with DuckDB DataChunks through one appender; never
+ *   row-by-row SQL text. All writes go through the store's single writer queue.
+ * - Then exam_facts is rebuilt for the touched studies and new exam instances are mapped.
+ */
+import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
+import { appendRows } from "./append.ts";
+import type { SievertDb } from "../db/client.ts";
+import { pgQuery, type PgQuery, type PgRows } from "./pg-source.ts";
+export { appendRows };
+import { readSql, statements, type AnalyticsStore } from "./store.ts";
+import { remapExams } from "./exam-map-apply.ts";
+import type { ExamMapper } from "./mapping.ts";
+
+export interface SyncOptions {
+  batchSize?: number;
+  /** Ids under each mark re-checked for late commits (default 10 000). */
+  overlap?: number;
+  /** Drop the copy and read everything again. */
+  rebuild?: boolean;
+}
+
+export interface SyncResult {
+  objects: number;
+  events: number;
+  lateRows: number;
+  studiesRebuilt: number;
+  mapped: number;
+  seconds: number;
+  eventsPerSecond: number;
+  highWater: { objects: number; events: number };
+}
+
+const OBJECT_COLUMNS: Array<[string, DuckDBType]> = [
+  ["object_id", INTEGER],
+  ["sop_instance_uid", VARCHAR],
+  ["kind", VARCHAR],
+  ["modality", VARCHAR],
+  ["trust_ods", VARCHAR],
+  ["device_id", INTEGER],
+  ["study_id", INTEGER],
+  ["study_date", VARCHAR],
+  ["description", VARCHAR],
+  ["patient_sex", VARCHAR],
+  ["patient_age_years", DOUBLE],
+  ["patient_weight_kg", DOUBLE],
+  ["patient_height_m", DOUBLE],
+  ["activity_mbq", DOUBLE],
+  ["radiopharmaceutical", VARCHAR],
+];
+
+// Study-less objects get study_id = -object_id; unknown device 0; unknown modality 'OT'.
+const OBJECT_SELECT = `
+SELECT o.id, o.sop_instance_uid, o.kind, coalesce(o.modality, 'OT'), o.trust_ods, coalesce(o.device_id, 0),
+       coalesce(o.study_id, -o.id), s.study_date::text, s.description, s.patient_sex,
+       s.patient_age_years, s.patient_weight_kg, s.patient_height_m,
+       (o.report->'totals'->>'administeredActivity_MBq')::float8, o.report->'totals'->>'radiopharmaceutical'
+FROM dose_objects o LEFT JOIN studies s ON s.id = o.study_id`;
+
+const EVENT_COLUMNS: Array<[string, DuckDBType]> = [
+  ["event_id", INTEGER],
+  ["object_id", INTEGER],
+  ["study_id", INTEGER],
+  ["device_id", INTEGER],
+  ["modality", VARCHAR],
+  ["event_datetime", VARCHAR],
+  ["protocol", VARCHAR],
+  ["target_region", VARCHAR],
+  ["acquisition_type", VARCHAR],
+  ["is_localiser", BOOLEAN],
+  ["ctdivol_mgy", DOUBLE],
+  ["dlp_mgycm", DOUBLE],
+  ["phantom", VARCHAR],
+  ["dap_gym2", DOUBLE],
+  ["agd_mgy", DOUBLE],
+  ["kvp", DOUBLE],
+  ["exposure_time_s", DOUBLE],
+  ["wed_mm", DOUBLE],
+  ["ssde_device_mgy", DOUBLE],
+];
+
+// is_localiser is computed in Postgres from the settings list ($2 = text[]).
+const EVENT_SELECT = `
+SELECT e.id, e.dose_object_id, coalesce(o.study_id, -o.id), coalesce(o.device_id, 0), coalesce(o.modality, 'OT'),
+       e.event_datetime, e.protocol, e.target_region, e.acquisition_type,
+       coalesce(e.acquisition_type = ANY($2::text[]), false),
+       e.ctdivol_mgy, e.dlp_mgycm, e.phantom, e.dap_gym2, e.agd_mgy, e.kvp, e.exposure_time_s,
+       (e.event->>'waterEquivalentDiameter_mm')::float8, (e.event->>'sizeSpecificDose_mGy')::float8
+FROM irradiation_events e JOIN dose_objects o ON o.id = e.dose_object_id`;
+
+async function getState(c: DuckDBConnection, name: string): Promise<number> {
+  const r = await c.runAndReadAll("SELECT value FROM sync_state WHERE name = $name", { name });
+  const v = r.getRowsJS()[0]?.[0];
+  return v === undefined ? 0 : Number(v);
+}
+
+async function setState(c: DuckDBConnection, name: string, value: number | string): Promise<void> {
+  await c.run("INSERT OR REPLACE INTO sync_state VALUES ($name, $value)", { name, value: String(value) });
+}
+
+interface TableSpec {
+  table: "objects" | "events";
+  idColumn: string;
+  pgTable: string;
+  select: string;
+  columns: Array<[string, DuckDBType]>;
+  extraParams: unknown[];
+}
+
+async function copyTable(
+  store: AnalyticsStore,
+  q: PgQuery,
+  spec: TableSpec,
+  opts: Required<Pick<SyncOptions, "batchSize" | "overlap">>,
+): Promise<{ copied: number; late: number; lateStudies: number[]; from: number; to: number }> {
+  const stateName = `hwm_${spec.table}`;
+  const from = await store.write(async (c) => {
+    const hwm = await getState(c, stateName);
+    await c.run(`DELETE FROM ${spec.table} WHERE ${spec.idColumn} > $hwm`, { hwm }); // leftovers of an interrupted run
+    return hwm;
+  });
+
+  // Late commits under the mark.
+  let late = 0;
+  const lateStudies: number[] = [];
+  if (from > 0 && opts.overlap > 0) {
+    const lo = Math.max(0, from - opts.overlap);
+    const pgIds = (await q(`SELECT id FROM ${spec.pgTable} WHERE id > $1 AND id <= $2`, [lo, from])).map((r) => Number(r[0]));
+    const have = new Set(
+      await store.read(async (c) =>
+        (await c.runAndReadAll(`SELECT ${spec.idColumn} FROM ${spec.table} WHERE ${spec.idColumn} > $lo AND ${spec.idColumn} <= $hi`, { lo, hi: from }))
+          .getRowsJS()
+          .map((r) => Number(r[0])),
+      ),
+    );
+    const missing = pgIds.filter((id) => !have.has(id));
+    if (missing.length > 0) {
+      const alias = spec.table === "objects" ? "o" : "e";
+      const rows = await q(`${spec.select} WHERE ${alias}.id = ANY($1::int[]) ORDER BY ${alias}.id`, [missing, ...spec.extraParams]);
+      await store.write((c) => appendRows(c, spec.table, spec.columns, rows));
+      late = rows.length;
+      for (const r of rows) lateStudies.push(Number(r[spec.table === "objects" ? 6 : 2]));
+    }
+  }
+
+  const alias = spec.table === "objects" ? "o" : "e";
+  const fetch = (after: number): Promise<PgRows> =>
+    q(`${spec.select} WHERE ${alias}.id > $1 ORDER BY ${alias}.id LIMIT ${opts.batchSize}`, [after, ...spec.extraParams]);
+  let copied = 0;
+  let hwm = from;
+  let pending = fetch(hwm);
+  for (;;) {
+    const rows = await pending;
+    if (rows.length === 0) break;
+    const last = Number(rows[rows.length - 1]![0]);
+    pending = rows.length === opts.batchSize ? fetch(last) : Promise.resolve([]); // prefetch while appending
+    await store.write(async (c) => {
+      await appendRows(c, spec.table, spec.columns, rows);
+      await setState(c, stateName, last);
+    });
+    copied += rows.length;
+    hwm = last;
+  }
+  return { copied, late, lateStudies, from, to: hwm };
+}
+
+async function copyDimensions(store: AnalyticsStore, q: PgQuery): Promise<void> {
+  const trusts = await q("SELECT ods, name FROM trusts", []);
+  const devices = await q(
+    `SELECT id, trust_ods,
+            coalesce(nullif(station_name, ''), concat_ws(' ', manufacturer, model, serial_number), identity_key) || ' (#' || id || ')',
+            manufacturer, model, station_name FROM devices`,
+    [],
+  );
+  await store.write(async (c) => {
+    await c.run("DELETE FROM trusts");
+    await c.run("DELETE FROM devices");
+    await appendRows(c, "trusts", [["ods", VARCHAR], ["name", VARCHAR]], trusts);
+    await appendRows(
+      c,
+      "devices",
+      [["device_id", INTEGER], ["trust_ods", VARCHAR], ["label", VARCHAR], ["manufacturer", VARCHAR], ["model", VARCHAR], ["station_name", VARCHAR]],
+      devices,
+    );
+  });
+}
+
+export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, mapper: ExamMapper, options: SyncOptions = {}): Promise<SyncResult> {
+  const t0 = performance.now();
+  const q = pgQuery(db);
+  const opts = { batchSize: options.batchSize ?? 50_000, overlap: options.overlap ?? 10_000 };
+  if (options.rebuild) {
+    await store.write(async (c) => {
+      for (const t of ["objects", "events", "exam_facts", "sync_state"]) await c.run(`DELETE FROM ${t}`);
+    });
+  }
+  await copyDimensions(store, q);
+  const localiserTypes = store.ref.settings.ctLocaliserAcquisitionTypes;
+  const objects = await copyTable(store, q, { table: "objects", idColumn: "object_id", pgTable: "dose_objects", select: OBJECT_SELECT, columns: OBJECT_COLUMNS, extraParams: [] }, opts);
+  const events = await copyTable(
+    store,
+    q,
+    { table: "events", idColumn: "event_id", pgTable: "irradiation_events", select: EVENT_SELECT, columns: EVENT_COLUMNS, extraParams: [localiserTypes] },
+    opts,
+  );
+
+  let studiesRebuilt = 0;
+  const lateStudies = [...new Set([...objects.lateStudies, ...events.lateStudies])];
+  if (objects.copied + events.copied + lateStudies.length > 0) {
+    studiesRebuilt = await store.write(async (c) => {
+      await c.run("CREATE OR REPLACE TEMP TABLE touched (study_id INTEGER)");
+      await c.run(
+        `INSERT INTO touched SELECT DISTINCT study_id FROM (
+           SELECT study_id FROM objects WHERE object_id > $o
+           UNION ALL SELECT study_id FROM events WHERE event_id > $e
+           UNION ALL SELECT unnest($late::INTEGER[]))`,
+        { o: objects.from, e: events.from, late: lateStudies.length ? `[${lateStudies.join(",")}]` : "[]" },
+      );
+      const n = Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]);
+      for (const s of statements(readSql("_build_exam_facts.sql"))) await c.run(s);
+      await c.run("DROP TABLE touched");
+      return n;
+    });
+  }
+  const mapped = await remapExams(store, mapper);
+  await store.write((c) => setState(c, "last_sync", new Date().toISOString()));
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    objects: objects.copied,
+    events: events.copied,
+    lateRows: objects.late + events.late,
+    studiesRebuilt,
+    mapped,
+    seconds,
+    eventsPerSecond: seconds > 0 ? events.copied / seconds : 0,
+    highWater: { objects: objects.to, events: events.to },
+  };
+}
