@@ -14,6 +14,7 @@ import { registerObjectRoutes } from "./routes/objects.ts";
 import { registerQuarantineRoutes } from "./routes/quarantine.ts";
 import { registerStudyRoutes } from "./routes/studies.ts";
 import { registerHomePage } from "./routes/home.ts";
+import { registerDicomwebRoutes } from "../dicomweb/index.ts";
 
 export interface AppServices {
   db: SievertDb;
@@ -53,6 +54,7 @@ export function createApp(services: AppServices): SievertApp {
   registerStudyRoutes(app, services);
   registerQuarantineRoutes(app, services);
   registerHomePage(app, services);
+  registerDicomwebRoutes(app, services);
 
   app.doc("/openapi.json", {
     openapi: "3.0.3",

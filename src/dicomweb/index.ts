@@ -1,0 +1,160 @@
+/**
+ * dicomweb/ owns Sievert's DICOMweb service under `/dicomweb` (issue 4, parts 2 and 3):
+ *   - STOW-RS   POST /dicomweb/studies[/{study}]              (stow.ts, streaming splitter in multipart.ts)
+ *   - QIDO-RS   GET  /dicomweb/studies | series | instances    (qido.ts)
+ *   - WADO-RS   GET  /dicomweb/studies/{study}[/series/{series}[/instances/{instance}]][/metadata] (wado.ts)
+ * Routes are plain Hono handlers (their bodies are streamed multipart and their query keys are
+ * DICOM attributes, which zod validation would get in the way of) and are described in the
+ * OpenAPI document through the registry. Storage goes through ingest/ (ingestBytes); reads use
+ * db/dicomweb-queries.ts. Status codes and response attributes: ../shared/docs/domain.md §2.1.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import type { AppServices } from "../api/app.ts";
+import { HeaderCache } from "./instance-header.ts";
+import { handleQido } from "./qido.ts";
+import { handleStow } from "./stow.ts";
+import { handleMetadata, handleRetrieve } from "./wado.ts";
+
+export { splitMultipart, MultipartLimitError, MultipartSyntaxError } from "./multipart.ts";
+export { FailureReason, WarningReason } from "./stow.ts";
+
+/** Default cap on one STOW-RS request body (all parts): 2 GiB; `SIEVERT_STOW_MAX_REQUEST_BYTES` overrides it. */
+export const DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024 * 1024;
+
+export interface DicomwebOptions {
+  /** Whole STOW-RS request cap; the per-part cap is AppServices.maxObjectBytes (SIEVERT_MAX_OBJECT_BYTES). */
+  maxRequestBytes?: number;
+  headerCache?: HeaderCache;
+}
+
+function envBytes(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v.trim() === "") return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number of bytes, got "${v}"`);
+  return n;
+}
+
+const ODS = /^[A-Z0-9]{3,5}$/;
+
+export function registerDicomwebRoutes(app: OpenAPIHono, services: AppServices, options: DicomwebOptions = {}): void {
+  const headerCache = options.headerCache ?? new HeaderCache();
+  const maxRequestBytes = options.maxRequestBytes ?? envBytes("SIEVERT_STOW_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES);
+  const ctx = { db: services.db, headerCache };
+  const stowOptions = { db: services.db, key: services.key, maxObjectBytes: services.maxObjectBytes, maxRequestBytes, headerCache, logger: services.logger };
+
+  const stow = (study: string | undefined) => async (c: { req: { raw: Request; query(k: string): string | undefined } }) => {
+    const trust = c.req.query("trust")?.trim();
+    if (trust !== undefined && trust !== "" && !ODS.test(trust)) {
+      return Response.json({ error: { code: "invalid-request", message: "trust: an ODS code: 3 to 5 upper-case letters or digits" } }, { status: 400 });
+    }
+    return handleStow(c.req.raw, study, trust || null, stowOptions);
+  };
+  app.post("/dicomweb/studies", (c) => stow(undefined)(c));
+  app.post("/dicomweb/studies/:study", (c) => stow(c.req.param("study"))(c));
+
+  app.get("/dicomweb/studies", (c) => handleQido(c.req.raw, "study", {}, ctx));
+  app.get("/dicomweb/series", (c) => handleQido(c.req.raw, "series", {}, ctx));
+  app.get("/dicomweb/instances", (c) => handleQido(c.req.raw, "instance", {}, ctx));
+  app.get("/dicomweb/studies/:study/series", (c) => handleQido(c.req.raw, "series", { study: c.req.param("study") }, ctx));
+  app.get("/dicomweb/studies/:study/instances", (c) => handleQido(c.req.raw, "instance", { study: c.req.param("study") }, ctx));
+  app.get("/dicomweb/studies/:study/series/:series/instances", (c) =>
+    handleQido(c.req.raw, "instance", { study: c.req.param("study"), series: c.req.param("series") }, ctx),
+  );
+
+  app.get("/dicomweb/studies/:study", (c) => handleRetrieve(c.req.raw, { study: c.req.param("study") }, ctx));
+  app.get("/dicomweb/studies/:study/series/:series", (c) =>
+    handleRetrieve(c.req.raw, { study: c.req.param("study"), series: c.req.param("series") }, ctx),
+  );
+  app.get("/dicomweb/studies/:study/series/:series/instances/:instance", (c) =>
+    handleRetrieve(c.req.raw, { study: c.req.param("study"), series: c.req.param("series"), instance: c.req.param("instance") }, ctx),
+  );
+  app.get("/dicomweb/studies/:study/metadata", (c) => handleMetadata(c.req.raw, { study: c.req.param("study") }, ctx));
+  app.get("/dicomweb/studies/:study/series/:series/metadata", (c) =>
+    handleMetadata(c.req.raw, { study: c.req.param("study"), series: c.req.param("series") }, ctx),
+  );
+  app.get("/dicomweb/studies/:study/series/:series/instances/:instance/metadata", (c) =>
+    handleMetadata(c.req.raw, { study: c.req.param("study"), series: c.req.param("series"), instance: c.req.param("instance") }, ctx),
+  );
+
+  registerOpenApi(app);
+}
+
+const Uid = (name: string) => z.string().openapi({ param: { name, in: "path" }, example: "1.2.826.0.1.3680043.8.498.1" });
+const DicomJson = z.array(z.record(z.string(), z.unknown())).openapi("DicomJsonArray");
+const StoreResponse = z.record(z.string(), z.unknown()).openapi("StoreInstancesResponse", {
+  description: "PS3.18 Store Instances Response in DICOM JSON: RetrieveURL (00081190), ReferencedSOPSequence (00081199), FailedSOPSequence (00081198)",
+});
+const Binary = z.string().openapi({ format: "binary" });
+const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+function registerOpenApi(app: OpenAPIHono): void {
+  const r = app.openAPIRegistry;
+  const stowResponses = {
+    200: { description: "All instances stored", content: { "application/dicom+json": { schema: StoreResponse } } },
+    202: { description: "Some stored; others failed or stored with warnings (Warning: 299 headers give the reasons)", content: { "application/dicom+json": { schema: StoreResponse } } },
+    400: { description: "Malformed multipart body", content: { "application/json": { schema: ErrorBody } } },
+    409: { description: "None stored (failure reasons per instance in FailedSOPSequence)", content: { "application/dicom+json": { schema: StoreResponse } } },
+    413: { description: "Request body over the limit", content: { "application/json": { schema: ErrorBody } } },
+    415: { description: 'Content-Type is not multipart/related; type="application/dicom"', content: { "application/json": { schema: ErrorBody } } },
+  };
+  const stowBody = { content: { 'multipart/related; type="application/dicom"': { schema: Binary } } };
+  const trust = z.object({ trust: z.string().optional().openapi({ param: { name: "trust", in: "query" }, description: "ODS code of the sending trust", example: "RVV" }) });
+  r.registerPath({ method: "post", path: "/dicomweb/studies", tags: ["dicomweb"], summary: "STOW-RS: store instances", request: { query: trust, body: stowBody }, responses: stowResponses });
+  r.registerPath({
+    method: "post",
+    path: "/dicomweb/studies/{study}",
+    tags: ["dicomweb"],
+    summary: "STOW-RS: store instances of one study (others fail with 0xA900)",
+    request: { params: z.object({ study: Uid("study") }), query: trust, body: stowBody },
+    responses: stowResponses,
+  });
+  const qido = (path: string, summary: string, params?: z.ZodObject) =>
+    r.registerPath({
+      method: "get",
+      path,
+      tags: ["dicomweb"],
+      summary,
+      description:
+        "Matching keys as DICOM keywords or tags: StudyInstanceUID (list), StudyDate (YYYYMMDD or range), AccessionNumber, StudyDescription (* ? wildcards), " +
+        "ModalitiesInStudy, and at series/instance level SeriesInstanceUID, Modality (SR for dose SRs), SeriesNumber, SOPClassUID, SOPInstanceUID, InstanceNumber; " +
+        "limit, offset, includefield. No patient attributes are returned or matched.",
+      ...(params ? { request: { params } } : {}),
+      responses: {
+        200: { description: "Matches (possibly none)", content: { "application/dicom+json": { schema: DicomJson } } },
+        400: { description: "Invalid matching key value", content: { "application/json": { schema: ErrorBody } } },
+      },
+    });
+  qido("/dicomweb/studies", "QIDO-RS: search studies");
+  qido("/dicomweb/series", "QIDO-RS: search series");
+  qido("/dicomweb/instances", "QIDO-RS: search instances");
+  qido("/dicomweb/studies/{study}/series", "QIDO-RS: series of a study", z.object({ study: Uid("study") }));
+  qido("/dicomweb/studies/{study}/instances", "QIDO-RS: instances of a study", z.object({ study: Uid("study") }));
+  qido("/dicomweb/studies/{study}/series/{series}/instances", "QIDO-RS: instances of a series", z.object({ study: Uid("study"), series: Uid("series") }));
+
+  const wado = (path: string, summary: string, params: z.ZodObject, metadata: boolean) =>
+    r.registerPath({
+      method: "get",
+      path,
+      tags: ["dicomweb"],
+      summary,
+      request: { params },
+      responses: {
+        200: metadata
+          ? { description: "DICOM JSON of each instance", content: { "application/dicom+json": { schema: DicomJson } } }
+          : { description: "The stored instances byte for byte", content: { 'multipart/related; type="application/dicom"': { schema: Binary } } },
+        404: { description: "Nothing retrievable (image objects keep no pixel data and cannot be retrieved)", content: { "application/json": { schema: ErrorBody } } },
+        406: { description: "Accept asks for a representation that is not served", content: { "application/json": { schema: ErrorBody } } },
+      },
+    });
+  const st = z.object({ study: Uid("study") });
+  const se = z.object({ study: Uid("study"), series: Uid("series") });
+  const inst = z.object({ study: Uid("study"), series: Uid("series"), instance: Uid("instance") });
+  wado("/dicomweb/studies/{study}", "WADO-RS: retrieve a study", st, false);
+  wado("/dicomweb/studies/{study}/series/{series}", "WADO-RS: retrieve a series", se, false);
+  wado("/dicomweb/studies/{study}/series/{series}/instances/{instance}", "WADO-RS: retrieve an instance", inst, false);
+  wado("/dicomweb/studies/{study}/metadata", "WADO-RS: study metadata", st, true);
+  wado("/dicomweb/studies/{study}/series/{series}/metadata", "WADO-RS: series metadata", se, true);
+  wado("/dicomweb/studies/{study}/series/{series}/instances/{instance}/metadata", "WADO-RS: instance metadata", inst, true);
+}
