@@ -92,6 +92,7 @@ class SievertScp extends Scp {
   private calledAe = "";
   private trustOds: string | null = null;
   private accepted = false;
+  private aborted = false;
   private rejectReason: string | null = null;
   private readonly started = Date.now();
   private readonly stats: AssociationStats = { objects: 0, bytes: 0, stored: 0, duplicate: 0, notDose: 0, quarantined: 0, failed: 0 };
@@ -250,7 +251,11 @@ class SievertScp extends Scp {
   }
 
   override abort(): void {
+    // After A-ABORT the acceptor closes the transport connection (PS3.8 §7.3.3.2); storescu
+    // otherwise waits for its ACSE timeout. Objects in flight still finish and stay committed.
     this.ctx.logger.debug({ peer: this.peer(), callingAe: this.callingAe }, "association aborted by the caller");
+    this.aborted = true;
+    this.sock.destroy();
   }
 
   /** Graceful close: answer what is in flight, then drop the connection. */
@@ -266,7 +271,8 @@ class SievertScp extends Scp {
     this.closed = true;
     const base = { callingAe: this.callingAe || undefined, calledAe: this.calledAe || undefined, peer: this.peer(), ms: Date.now() - this.started };
     if (this.accepted) {
-      this.ctx.logger.info({ ...base, trust: this.trustOds, ...this.stats, inFlight: this.inFlight || undefined }, "association closed");
+      const end = this.aborted ? { aborted: true } : {};
+      this.ctx.logger.info({ ...base, trust: this.trustOds, ...this.stats, ...end, inFlight: this.inFlight || undefined }, "association closed");
     } else if (this.rejectReason) {
       this.ctx.logger.info({ ...base, reason: this.rejectReason }, "association rejected");
     } else {
