@@ -12,6 +12,16 @@ const DATA_DIR = new URL("./data/", import.meta.url);
 export const QUANTITIES = ["ctdivol_mGy", "dlp_mGycm", "dap_Gycm2", "agd_mGy", "activity_MBq", "activity_MBq_per_kg"] as const;
 export type Quantity = (typeof QUANTITIES)[number];
 
+/** Unit and level of each compared quantity (DAP is converted from the stored Gy·m² to Gy·cm²). */
+export const QUANTITY_UNITS: ReadonlyArray<{ quantity: Quantity; unit: string; level: "exam" | "event" }> = [
+  { quantity: "ctdivol_mGy", unit: "mGy", level: "event" },
+  { quantity: "dlp_mGycm", unit: "mGy·cm", level: "exam" },
+  { quantity: "dap_Gycm2", unit: "Gy·cm²", level: "exam" },
+  { quantity: "agd_mGy", unit: "mGy", level: "event" },
+  { quantity: "activity_MBq", unit: "MBq", level: "exam" },
+  { quantity: "activity_MBq_per_kg", unit: "MBq/kg", level: "exam" },
+];
+
 export const ExamSchema = z.object({
   code: z.string().regex(/^[A-Z0-9_]+$/),
   name: z.string(),

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from "@duckdb/node-api";
-import { loadReferenceData, type ReferenceData } from "./reference-data.ts";
+import { loadReferenceData, QUANTITY_UNITS, type ReferenceData } from "./reference-data.ts";
 
 export const SQL_DIR = new URL("../../sql/analytics/", import.meta.url);
 
@@ -62,6 +62,7 @@ export class AnalyticsStore {
     await store.write(async (c) => {
       for (const s of statements(readSql("_schema.sql"))) await c.run(s);
       await loadReferenceTables(c, ref);
+      for (const s of statements(readSql("_views.sql"))) await c.run(s);
     });
     return store;
   }
@@ -76,17 +77,39 @@ export class AnalyticsStore {
 
   /** Runs fn on a read connection (at most maxReaders at once). */
   async read<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    if (this.closed) throw new Error("analytics store is closed");
-    if (this.readersBusy >= this.maxReaders) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.readersBusy++;
-    const conn = this.idle.pop() ?? (await this.instance.connect());
+    const { conn, release } = await this.acquireReader();
     try {
       return await fn(conn);
     } finally {
-      this.idle.push(conn);
+      release();
+    }
+  }
+
+  /** A read connection held until release() (for streaming a result). */
+  async acquireReader(): Promise<{ conn: DuckDBConnection; release: () => void }> {
+    if (this.closed) throw new Error("analytics store is closed");
+    if (this.readersBusy >= this.maxReaders) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.readersBusy++;
+    let conn: DuckDBConnection;
+    try {
+      conn = this.idle.pop() ?? (await this.instance.connect());
+    } catch (err) {
       this.readersBusy--;
       this.waiting.shift()?.();
+      throw err;
     }
+    let released = false;
+    return {
+      conn,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.closed) conn.closeSync();
+        else this.idle.push(conn);
+        this.readersBusy--;
+        this.waiting.shift()?.();
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -114,6 +137,7 @@ async function loadReferenceTables(c: DuckDBConnection, ref: ReferenceData): Pro
         s.rows.map((r) => [s.id, s.version, r.examCode, r.ageBand, r.quantity, r.unit, r.value, r.per, r.tableRow, r.yearAdopted, r.verified, r.source, r.sourceTag, r.note]),
       ),
     ],
+    ["ref_quantities", "quantity VARCHAR, unit VARCHAR, level VARCHAR", QUANTITY_UNITS.map((q) => [q.quantity, q.unit, q.level])],
     ["ref_age_bands", "band VARCHAR, min_years DOUBLE, max_years_exclusive DOUBLE", ref.ageBands.bands.map((b) => [b.band, b.minYears, b.maxYearsExclusive])],
     [
       "ref_min_sample",
