@@ -15,6 +15,7 @@ import { registerQuarantineRoutes } from "./routes/quarantine.ts";
 import { registerStudyRoutes } from "./routes/studies.ts";
 import { registerHomePage } from "./routes/home.ts";
 import { registerDicomwebRoutes } from "../dicomweb/index.ts";
+import { registerAnalyticsRoutes } from "../analytics/routes.ts";
 
 export interface AppServices {
   db: SievertDb;
@@ -49,6 +50,7 @@ export function createApp(services: AppServices): SievertApp {
   });
   app.notFound((c) => c.json({ error: { code: "not-found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
+  registerAnalyticsRoutes(app, services); // first: its after-upload sync hook wraps POST /api/v1/objects
   registerHealthRoutes(app, services);
   registerObjectRoutes(app, services);
   registerStudyRoutes(app, services);

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import { PseudonymKeyError } from "../linkage/index.ts";
+import { registerAnalyticsCommands } from "../analytics/cli.ts";
 
 export const VERSION = "0.1.0";
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -122,6 +123,7 @@ Environment:
       await services.close();
     });
 
+  registerAnalyticsCommands(program);
   return program;
 }
 

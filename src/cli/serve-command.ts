@@ -5,6 +5,7 @@ import { createApp } from "../api/app.ts";
 import { loadConfig } from "../config/index.ts";
 import { openServices } from "./context.ts";
 import { loadDemoData } from "./demo.ts";
+import { analyticsFor } from "../analytics/service.ts";
 import { VERSION } from "./main.ts";
 
 export interface ServeOptions {
@@ -26,6 +27,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
     const quarantined = summaries.reduce((a, s) => a + s.quarantined, 0);
     logger.info({ stored, alreadyPresent: present, quarantined }, `demo data loaded from ${options.sampleDir}`);
   }
+  void analyticsFor(services.db).then((a) => a.requestSync()).catch((err: unknown) => logger.error({ err }, "analytics copy could not be opened"));
   const app = createApp({ db: services.db, key: services.key, maxObjectBytes: config.maxObjectBytes, logger, version: VERSION });
   const host = options.host ?? config.host;
   const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? config.port }, (info) => {
