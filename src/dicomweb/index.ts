@@ -22,17 +22,24 @@ export { FailureReason, WarningReason } from "./stow.ts";
 /** Default cap on one STOW-RS request body (all parts): 2 GiB; `SIEVERT_STOW_MAX_REQUEST_BYTES` overrides it. */
 export const DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024 * 1024;
 
+/** Parts of one STOW-RS request stored concurrently; `SIEVERT_STOW_PARALLEL` overrides it. */
+export const DEFAULT_PARALLEL_PARTS = 4;
+/** Bytes of received parts held while they are stored (beyond it the body is not read on). */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
+
 export interface DicomwebOptions {
   /** Whole STOW-RS request cap; the per-part cap is AppServices.maxObjectBytes (SIEVERT_MAX_OBJECT_BYTES). */
   maxRequestBytes?: number;
+  parallelParts?: number;
   headerCache?: HeaderCache;
 }
 
+/** A positive whole number from the environment (bytes, or a count). */
 function envBytes(name: string, fallback: number): number {
   const v = process.env[name];
   if (v === undefined || v.trim() === "") return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number of bytes, got "${v}"`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, got "${v}"`);
   return n;
 }
 
@@ -42,7 +49,16 @@ export function registerDicomwebRoutes(app: OpenAPIHono, services: AppServices, 
   const headerCache = options.headerCache ?? new HeaderCache();
   const maxRequestBytes = options.maxRequestBytes ?? envBytes("SIEVERT_STOW_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES);
   const ctx = { db: services.db, headerCache };
-  const stowOptions = { db: services.db, key: services.key, maxObjectBytes: services.maxObjectBytes, maxRequestBytes, headerCache, logger: services.logger };
+  const stowOptions = {
+    db: services.db,
+    key: services.key,
+    maxObjectBytes: services.maxObjectBytes,
+    maxRequestBytes,
+    headerCache,
+    parallelParts: options.parallelParts ?? envBytes("SIEVERT_STOW_PARALLEL", DEFAULT_PARALLEL_PARTS),
+    maxInFlightBytes: DEFAULT_MAX_IN_FLIGHT_BYTES,
+    logger: services.logger,
+  };
 
   const stow = (study: string | undefined) => async (c: { req: { raw: Request; query(k: string): string | undefined } }) => {
     const trust = c.req.query("trust")?.trim();

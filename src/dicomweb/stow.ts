@@ -57,6 +57,10 @@ export interface StowOptions {
   /** Whole request cap. */
   maxRequestBytes: number;
   headerCache: HeaderCache;
+  /** Parts stored concurrently within one request (default 4). */
+  parallelParts: number;
+  /** Bytes of parts held while they are being stored (the splitter waits beyond it). */
+  maxInFlightBytes: number;
   logger?: Logger | undefined;
 }
 
@@ -145,10 +149,32 @@ export async function handleStow(request: Request, pathStudyUid: string | undefi
   let parts = 0;
   let stopped: { status: number; message: string } | null = null;
 
+  // Parts are stored concurrently (a few at a time, bounded in count and bytes) while the
+  // splitter reads on: one object's database round trips no longer stall the next one. The
+  // response lists them in request order.
+  const results: PartResult[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let inFlightBytes = 0;
+  const ctx: PartContext = { base, pathStudyUid, trustOds, peer, opts };
   try {
-    for await (const part of splitMultipart(request.body, boundary, { maxPartBytes: opts.maxObjectBytes, maxTotalBytes: opts.maxRequestBytes })) {
-      parts += 1;
-      await handlePart(part, { base, pathStudyUid, trustOds, peer, summary, opts });
+    try {
+      for await (const part of splitMultipart(request.body, boundary, { maxPartBytes: opts.maxObjectBytes, maxTotalBytes: opts.maxRequestBytes })) {
+        const slot = parts++;
+        const size = part.oversize ? 0 : part.bytes.byteLength;
+        inFlightBytes += size;
+        const task: Promise<void> = handlePart(part, ctx)
+          .then((r) => {
+            results[slot] = r;
+          })
+          .finally(() => {
+            inFlight.delete(task);
+            inFlightBytes -= size;
+          });
+        inFlight.add(task);
+        while (inFlight.size >= opts.parallelParts || (inFlight.size > 0 && inFlightBytes > opts.maxInFlightBytes)) await Promise.race(inFlight);
+      }
+    } finally {
+      await Promise.all(inFlight);
     }
   } catch (err) {
     if (err instanceof MultipartSyntaxError) stopped = { status: 400, message: `malformed multipart body: ${err.message}` };
@@ -161,6 +187,14 @@ export async function handleStow(request: Request, pathStudyUid: string | undefi
     }
   }
 
+  for (const r of results) {
+    if (!r) continue;
+    if (r.referenced) summary.referenced.push(r.referenced);
+    if (r.failed) summary.failed.push(r.failed);
+    summary.warnings.push(...r.warnings);
+    if (r.stored) summary.stored += 1;
+    if (r.studyUid) summary.studyUids.add(r.studyUid);
+  }
   if (stopped && summary.referenced.length === 0 && summary.failed.length === 0) {
     return errorResponse(stopped.status, stopped.status === 413 ? "too-large" : "bad-multipart", stopped.message);
   }
@@ -188,34 +222,43 @@ interface PartContext {
   pathStudyUid: string | undefined;
   trustOds: string | null;
   peer: string;
-  summary: StowSummary;
   opts: StowOptions;
 }
 
-async function handlePart(part: MultipartPart, ctx: PartContext): Promise<void> {
-  const { summary, opts } = ctx;
+/** What one part contributes to the response. */
+interface PartResult {
+  referenced?: Referenced;
+  failed?: Failed;
+  warnings: string[];
+  stored: boolean;
+  studyUid?: string;
+}
+
+async function handlePart(part: MultipartPart, ctx: PartContext): Promise<PartResult> {
+  const { opts } = ctx;
   const label = `part ${part.index}`;
+  const out: PartResult = { warnings: [], stored: false };
+  const fail = (f: Failed, warning: string): PartResult => {
+    out.failed = f;
+    out.warnings.push(warning);
+    return out;
+  };
   if (part.oversize) {
-    summary.failed.push({ sopClassUid: null, sopInstanceUid: null, failureReason: FailureReason.OutOfResources });
-    summary.warnings.push(`${label}: ${part.size} bytes is over the ${opts.maxObjectBytes}-byte limit for one object; not stored`);
-    return;
+    return fail({ sopClassUid: null, sopInstanceUid: null, failureReason: FailureReason.OutOfResources }, `${label}: ${part.size} bytes is over the ${opts.maxObjectBytes}-byte limit for one object; not stored`);
   }
   const partType = parseMediaType(part.headers.get("content-type"));
   if (partType && partType.type !== "application/dicom") {
-    summary.failed.push({ sopClassUid: null, sopInstanceUid: null, failureReason: FailureReason.CannotUnderstand });
-    summary.warnings.push(`${label}: Content-Type ${partType.type} is not application/dicom; not stored`);
-    return;
+    return fail({ sopClassUid: null, sopInstanceUid: null, failureReason: FailureReason.CannotUnderstand }, `${label}: Content-Type ${partType.type} is not application/dicom; not stored`);
   }
   const bytes = part.bytes;
   const header: InstanceHeader | null = readInstanceHeader(bytes, `STOW-RS ${label}`);
 
   if (ctx.pathStudyUid !== undefined && header !== null && header.studyInstanceUid !== ctx.pathStudyUid) {
-    summary.failed.push({ sopClassUid: header.sopClassUid, sopInstanceUid: header.sopInstanceUid, failureReason: FailureReason.DataSetDoesNotMatch });
-    summary.warnings.push(
+    return fail(
+      { sopClassUid: header.sopClassUid, sopInstanceUid: header.sopInstanceUid, failureReason: FailureReason.DataSetDoesNotMatch },
       `${label} (${header.sopInstanceUid ?? "no SOP Instance UID"}): Study Instance UID ${header.studyInstanceUid ?? "(none)"} ` +
         `does not match ${ctx.pathStudyUid} in the request path; not stored`,
     );
-    return;
   }
 
   let result: StoreResult;
@@ -224,9 +267,10 @@ async function handlePart(part: MultipartPart, ctx: PartContext): Promise<void> 
   } catch (err) {
     // The database failed for this object: nothing of it was kept (ingestBytes contract).
     opts.logger?.error({ err, part: part.index }, "STOW-RS: storing a part failed");
-    summary.failed.push({ sopClassUid: header?.sopClassUid ?? null, sopInstanceUid: header?.sopInstanceUid ?? null, failureReason: FailureReason.OutOfResources });
-    summary.warnings.push(`${label}: the object could not be stored (storage error); send it again later`);
-    return;
+    return fail(
+      { sopClassUid: header?.sopClassUid ?? null, sopInstanceUid: header?.sopInstanceUid ?? null, failureReason: FailureReason.OutOfResources },
+      `${label}: the object could not be stored (storage error); send it again later`,
+    );
   }
 
   const sopInstanceUid = result.sopInstanceUid ?? header?.sopInstanceUid ?? null;
@@ -241,26 +285,26 @@ async function handlePart(part: MultipartPart, ctx: PartContext): Promise<void> 
     case "stored":
     case "duplicate": {
       if (!sopInstanceUid) break; // cannot happen: stored objects have a UID
-      if (result.outcome === "stored") summary.stored += 1;
-      if (studyUid) summary.studyUids.add(studyUid);
+      out.stored = result.outcome === "stored";
+      if (studyUid) out.studyUid = studyUid;
       const item: Referenced = { sopClassUid, sopInstanceUid, retrieveUrl: url };
       if (result.outcome === "duplicate" && result.note) {
         item.warningReason = WarningReason.ElementsDiscarded;
-        summary.warnings.push(`${what}: ${result.note}`);
+        out.warnings.push(`${what}: ${result.note}`);
       } else if (!retrievable) {
         item.warningReason = WarningReason.ElementsDiscarded;
-        summary.warnings.push(`${what}: image object: its dose values are stored, its pixel data is not kept, so it cannot be retrieved over WADO-RS`);
+        out.warnings.push(`${what}: image object: its dose values are stored, its pixel data is not kept, so it cannot be retrieved over WADO-RS`);
       }
-      summary.referenced.push(item);
-      return;
+      out.referenced = item;
+      return out;
     }
     case "not-dose": {
       if (!sopInstanceUid) break;
       // Accepted but nothing kept: a sender pushing a whole study should not see an error
       // for its images' non-dose companions; the warning says nothing was stored.
-      summary.referenced.push({ sopClassUid, sopInstanceUid, retrieveUrl: null, warningReason: WarningReason.ElementsDiscarded });
-      summary.warnings.push(`${what}: valid DICOM object with no dose content; accepted, nothing stored`);
-      return;
+      out.referenced = { sopClassUid, sopInstanceUid, retrieveUrl: null, warningReason: WarningReason.ElementsDiscarded };
+      out.warnings.push(`${what}: valid DICOM object with no dose content; accepted, nothing stored`);
+      return out;
     }
     case "quarantined":
       break;
@@ -270,8 +314,7 @@ async function handlePart(part: MultipartPart, ctx: PartContext): Promise<void> 
     : code === "too-large" ? FailureReason.OutOfResources
     : code === "missing-attribute" ? FailureReason.DataSetDoesNotMatch
     : FailureReason.CannotUnderstand;
-  summary.failed.push({ sopClassUid, sopInstanceUid, failureReason: reason });
-  summary.warnings.push(`${what}: rejected and quarantined: ${result.reason ?? "could not be read"}`);
+  return fail({ sopClassUid, sopInstanceUid, failureReason: reason }, `${what}: rejected and quarantined: ${result.reason ?? "could not be read"}`);
 }
 
 /** The Store Instances Response Module (PS3.18 Annex I; domain.md §2.1) as DICOM JSON. */

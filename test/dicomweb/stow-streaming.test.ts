@@ -118,15 +118,18 @@ describe.skipIf(!HAVE_CORPUS)("STOW-RS streaming", () => {
     const stored = await opened.db.select({ uid: doseObjects.sopInstanceUid }).from(doseObjects);
     expect(stored).toHaveLength(4);
 
+    // The floor is the lowest figure seen (the baseline may still include garbage of earlier work).
+    const floor = Math.min(0, ...samples);
+    const above = samples.map((x) => x - floor);
     console.log(
       `STOW-RS streaming: ${(total / 1e6).toFixed(0)} MB in ${PARTS} parts, ${seconds.toFixed(1)} s; ` +
-        `live memory above baseline every 10 parts (MB): ${samples.map((x) => (x / 1e6).toFixed(0)).join(" ")}`,
+        `live memory above the floor every 10 parts (MB): ${above.map((x) => (x / 1e6).toFixed(0)).join(" ")}`,
     );
     // Holding the body would need all of it. The embedded database's WebAssembly memory is
     // counted too (it grows while the first objects are stored), hence a loose absolute bound,
     // plus a check that memory does not climb with the number of parts read.
     expect(samples).toHaveLength(PARTS / 10);
-    expect(Math.max(...samples)).toBeLessThan(total / 4);
+    expect(Math.max(...above)).toBeLessThan(total / 4);
     expect(median(samples.slice(5)) - median(samples.slice(1, 5))).toBeLessThan(total / 10);
   }, 120_000);
 });
