@@ -158,18 +158,25 @@ async function copyTable(
   let copied = 0;
   let hwm = from;
   let pending = fetch(hwm);
+  let waitMs = 0;
+  let appendMs = 0;
   for (;;) {
+    const tw = performance.now();
     const rows = await pending;
+    waitMs += performance.now() - tw;
     if (rows.length === 0) break;
     const last = Number(rows[rows.length - 1]![0]);
     pending = rows.length === opts.batchSize ? fetch(last) : Promise.resolve([]); // prefetch while appending
+    const ta = performance.now();
     await store.write(async (c) => {
       await appendRows(c, spec.table, spec.columns, rows);
       await setState(c, stateName, last);
     });
+    appendMs += performance.now() - ta;
     copied += rows.length;
     hwm = last;
   }
+  if (process.env.SIEVERT_SYNC_TRACE) console.error(`${spec.table}: ${copied} rows, waiting for Postgres ${waitMs.toFixed(0)} ms, appending ${appendMs.toFixed(0)} ms`);
   return { copied, late, lateStudies, from, to: hwm };
 }
 
@@ -213,6 +220,7 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
     opts,
   );
 
+  const tFacts = performance.now();
   let studiesRebuilt = 0;
   const lateStudies = [...new Set([...objects.lateStudies, ...events.lateStudies])];
   if (objects.copied + events.copied + lateStudies.length > 0) {
@@ -231,7 +239,9 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
       return n;
     });
   }
+  const tMap = performance.now();
   const mapped = await remapExams(store, mapper);
+  if (process.env.SIEVERT_SYNC_TRACE) console.error(`exam_facts ${(tMap - tFacts).toFixed(0)} ms, mapping ${(performance.now() - tMap).toFixed(0)} ms`);
   await store.write((c) => setState(c, "last_sync", new Date().toISOString()));
   const seconds = (performance.now() - t0) / 1000;
   return {
