@@ -18,7 +18,8 @@
  *   - Sievert STOW-RS, C clients: the same split over C concurrent clients;
  *   - dcmtk storescp ← storescu, 1 association with all files;
  *   - dcmtk storescp --fork ← C storescu processes in parallel (one association each).
- * dcmtk runs with TCP_NODELAY=1 in its environment (without it, delayed ACKs cap it at 10–20
+ * storescu is run with -R (propose exactly the SOP classes of the files: its default list lacks
+ * the Radiopharmaceutical RDSR class) and +sd +r (send a folder). dcmtk runs with TCP_NODELAY=1 in its environment (without it, delayed ACKs cap it at 10–20
  * objects/s here). Writes bench/results/stow.json unless --no-write / --quick.
  */
 import { spawn } from "node:child_process";
@@ -225,7 +226,7 @@ function countFiles(dir: string): number {
   return n;
 }
 
-async function dcmtkRow(label: string, inputDir: string, groups: string[][], fork: boolean, bytes: number, objects: number): Promise<StowRow> {
+async function dcmtkRow(label: string, groups: string[][], fork: boolean, bytes: number, objects: number): Promise<StowRow> {
   const env = { ...process.env, TCP_NODELAY: "1" };
   const which = await run("sh", ["-c", "command -v storescp && command -v storescu"], env).catch(() => ({ code: 1, stderr: "" }));
   if (which.code !== 0) return { row: label, available: false, reason: "dcmtk storescp/storescu not installed (.ci/install-system-deps installs dcmtk)" };
@@ -252,7 +253,6 @@ async function dcmtkRow(label: string, inputDir: string, groups: string[][], for
   } finally {
     scp.kill("SIGTERM");
     rmSync(out, { recursive: true, force: true });
-    void inputDir;
   }
 }
 
@@ -274,8 +274,8 @@ export async function runStowSection(opts: StowBenchOptions): Promise<StowRecord
     const C = opts.concurrency;
     rows.push(await sievertRow("Sievert STOW-RS, 1 client", files, 1, opts));
     rows.push(await sievertRow(`Sievert STOW-RS, ${C} clients`, files, C, opts));
-    rows.push(await dcmtkRow("dcmtk storescp, 1 association", dir, [[dir]], false, bytes, files.length));
-    rows.push(await dcmtkRow(`dcmtk storescp --fork, ${C} associations`, dir, groupDirs.map((d) => [d]), true, bytes, files.length));
+    rows.push(await dcmtkRow("dcmtk storescp, 1 association", [[dir]], false, bytes, files.length));
+    rows.push(await dcmtkRow(`dcmtk storescp --fork, ${C} associations`, groupDirs.map((d) => [d]), true, bytes, files.length));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -22,8 +22,13 @@ export { FailureReason, WarningReason } from "./stow.ts";
 /** Default cap on one STOW-RS request body (all parts): 2 GiB; `SIEVERT_STOW_MAX_REQUEST_BYTES` overrides it. */
 export const DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024 * 1024;
 
-/** Parts of one STOW-RS request stored concurrently; `SIEVERT_STOW_PARALLEL` overrides it. */
-export const DEFAULT_PARALLEL_PARTS = 4;
+/**
+ * Parts of one STOW-RS request stored concurrently; `SIEVERT_STOW_PARALLEL` overrides it.
+ * 1 by default: on the 2-core reference machine, storing 2–8 parts of a request at once was not
+ * faster (the parts of one request usually come from one device and study, whose rows every
+ * object's transaction updates, so they wait on each other; and Postgres shares the cores).
+ */
+export const DEFAULT_PARALLEL_PARTS = 1;
 /** Bytes of received parts held while they are stored (beyond it the body is not read on). */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 

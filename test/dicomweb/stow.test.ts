@@ -236,3 +236,25 @@ describe.skipIf(!HAVE_CORPUS)("STOW-RS POST /dicomweb/studies", () => {
     expect(doc.paths["/dicomweb/studies/{study}/series/{series}/instances/{instance}"]).toHaveProperty("get");
   });
 });
+
+describe.skipIf(!HAVE_CORPUS)("STOW-RS with parts stored concurrently", () => {
+  it("gives the same response, in request order, as one part at a time", async () => {
+    const { OpenAPIHono } = await import("@hono/zod-openapi");
+    const { registerDicomwebRoutes } = await import("../../src/dicomweb/index.ts");
+    const files = ["ct/CT-RDSR-Siemens-Multi-1.dcm", "rf/RF-RDSR-GE.dcm", "dx/DX-RDSR-Canon_CXDI.dcm", "mg/MG-RDSR-Hologic_2D.dcm", "ct/CT-RDSR-Siemens-Multi-2.dcm"];
+    const parts: TestPart[] = [...files.map((f) => ({ bytes: corpusFile(f) })), { bytes: text("junk") }, { bytes: corpusFile(files[0] as string) }];
+    const answers: unknown[] = [];
+    for (const parallelParts of [1, 4]) {
+      await resetTestDatabase(opened.db);
+      const a = new OpenAPIHono();
+      registerDicomwebRoutes(a, { db: opened.db, key: TEST_KEY, maxObjectBytes: 4 << 20 }, { parallelParts });
+      const res = await a.request("/dicomweb/studies", { method: "POST", body: multipartBody(parts), headers: { "content-type": STOW_TYPE } });
+      expect(res.status).toBe(202);
+      answers.push(await res.json());
+      expect((await opened.db.select().from(doseObjects)).length).toBe(5);
+    }
+    expect(answers[1]).toEqual(answers[0]);
+    const refs = vals(answers[0], REF_SEQ) as Record<string, unknown>[];
+    expect(refs.map((r) => val(r, INSTANCE))).toEqual([...files, files[0] as string].map((f) => header(f).sopInstanceUid));
+  });
+});
