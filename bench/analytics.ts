@@ -1,0 +1,208 @@
+/**
+ * Analytics benchmark (`npx tsx bench/analytics.ts`, or `npm run bench -- --only analytics`).
+ *
+ * 1. Synthetic events generated server-side in Postgres (fresh schema bench_analytics_<rand>,
+ *    dropped afterwards): N events = N/5 studies × (1 localiser + 4 spiral sequences),
+ *    20 CT rooms in 4 trusts, 8 exam descriptions, 18 months.
+ * 2. Sync throughput: Postgres → DuckDB file (keyset batches, DataChunk appender), rows/s.
+ * 3. DRL comparison latency: sql/analytics/drl-comparison.sql on DuckDB (2 threads) vs the same
+ *    question on Postgres alone (percentile_cont per trust × device × exam × age band, the
+ *    reference), in the same run.
+ * 4. Optional larger sizes (--duck-sizes 10000000,50000000): events generated directly inside
+ *    DuckDB (no Postgres, no sync) to time the DRL comparison at scale.
+ * Writes bench/results/analytics.json (unless --no-write).
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { openDatabase } from "../src/db/client.ts";
+import { AnalyticsService } from "../src/analytics/service.ts";
+import { answerRows } from "../src/analytics/export.ts";
+import { AnalyticsStore } from "../src/analytics/store.ts";
+import { questionParams, questionSql } from "../src/analytics/questions.ts";
+
+const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
+const DESCRIPTIONS = ["CT Head", "CT Chest", "CT Chest Abdomen Pelvis with contrast", "CT Abdomen Pelvis with contrast", "CT Pulmonary Angiogram", "CT KUB", "CT Sinuses", "CT Mystery"];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<{ medianMs: number; runsMs: number[] }> {
+  const runsMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    runsMs.push(performance.now() - t);
+  }
+  return { medianMs: median(runsMs), runsMs: runsMs.map((x) => Math.round(x)) };
+}
+
+/** Fills the Postgres tables with n events server-side (generate_series). */
+async function generatePostgres(sql: postgres.Sql, n: number): Promise<void> {
+  const studiesN = Math.ceil(n / 5);
+  await sql.unsafe(`INSERT INTO trusts (ods, name) SELECT 'T' || g, 'Trust ' || g FROM generate_series(1, 4) g`);
+  await sql.unsafe(`INSERT INTO devices (identity_key, station_name, trust_ods) SELECT 'bench:' || g, 'CT' || g, 'T' || (1 + g % 4) FROM generate_series(1, 20) g`);
+  const descs = `ARRAY[${DESCRIPTIONS.map((d) => `'${d}'`).join(",")}]`;
+  await sql.unsafe(`
+    INSERT INTO studies (study_instance_uid, trust_ods, modality, study_date, description, patient_age_years, patient_weight_kg)
+    SELECT 'b.' || g, 'T' || (1 + (g % 20) % 4), 'CT', DATE '2024-07-01' + (g % 540), (${descs})[1 + (g / 20) % 8],
+           CASE WHEN g % 50 = 0 THEN 1 + g % 15 ELSE 18 + g % 70 END, 50 + g % 60
+    FROM generate_series(1, ${studiesN}) g`);
+  await sql.unsafe(`
+    INSERT INTO dose_objects (sop_instance_uid, sha256, kind, modality, study_id, device_id, trust_ods, source, report)
+    SELECT 'b.o.' || s.id, 'x', 'ct-rdsr', 'CT', s.id, 1 + (s.id % 20), s.trust_ods, 'bench', '{}'::jsonb FROM studies s`);
+  await sql.unsafe(`
+    INSERT INTO irradiation_events (dose_object_id, irradiation_event_uid, ordinal, protocol, acquisition_type, ctdivol_mgy, dlp_mgycm, phantom, kvp, event)
+    SELECT o.id, NULL, k,
+           CASE WHEN k = 0 THEN 'Scout' ELSE 'Routine ' || (o.id % 7) END,
+           CASE WHEN k = 0 THEN 'Constant Angle Acquisition' ELSE 'Spiral Acquisition' END,
+           CASE WHEN k = 0 THEN 0.2 ELSE 5 + ((o.id * 7 + k * 13) % 500) / 10.0 END,
+           CASE WHEN k = 0 THEN 5 ELSE 50 + ((o.id * 11 + k * 17) % 3000) / 10.0 END,
+           CASE WHEN o.study_id % 8 IN (0, 6) THEN 'head16' ELSE 'body32' END, 120, '{}'::jsonb
+    FROM dose_objects o CROSS JOIN generate_series(0, 4) k
+    ORDER BY o.id, k
+    LIMIT ${n}`);
+  await sql.unsafe("ANALYZE");
+}
+
+/** The DRL comparison on Postgres alone: exam DLP and sequence CTDIvol quartiles per trust × device × description × age band. */
+const PG_DRL = `
+WITH ex AS (
+  SELECT s.id AS study_id, o.device_id, s.trust_ods, s.description,
+         CASE WHEN s.patient_age_years < 16 THEN 'paed' ELSE 'adult' END AS age_band, sum(e.dlp_mgycm) AS dlp
+  FROM irradiation_events e JOIN dose_objects o ON o.id = e.dose_object_id JOIN studies s ON s.id = o.study_id
+  GROUP BY 1, 2, 3, 4, 5
+), seq AS (
+  SELECT s.trust_ods, o.device_id, s.description, CASE WHEN s.patient_age_years < 16 THEN 'paed' ELSE 'adult' END AS age_band, e.ctdivol_mgy
+  FROM irradiation_events e JOIN dose_objects o ON o.id = e.dose_object_id JOIN studies s ON s.id = o.study_id
+  WHERE e.acquisition_type <> 'Constant Angle Acquisition'
+)
+SELECT trust_ods, device_id, description, age_band, 'dlp' AS q, count(*), percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY dlp) FROM ex GROUP BY 1, 2, 3, 4
+UNION ALL
+SELECT trust_ods, device_id, description, age_band, 'ctdivol', count(*), percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY ctdivol_mgy) FROM seq GROUP BY 1, 2, 3, 4`;
+
+/** Synthetic objects/events/exam_facts straight into DuckDB (for sizes Postgres cannot hold here). */
+async function generateDuck(store: AnalyticsStore, n: number): Promise<void> {
+  const studiesN = Math.ceil(n / 5);
+  await store.write(async (c) => {
+    for (const t of ["objects", "events", "exam_facts", "trusts", "devices"]) await c.run(`DELETE FROM ${t}`);
+    await c.run(`INSERT INTO trusts SELECT 'T' || g, 'Trust ' || g FROM range(1, 5) t(g)`);
+    await c.run(`INSERT INTO devices SELECT g, 'T' || (1 + g % 4), 'CT' || g, NULL, NULL, NULL FROM range(1, 21) t(g)`);
+    await c.run(`
+      INSERT INTO events
+      SELECT s * 5 + k, s, s, 1 + s % 20, 'CT', NULL,
+             CASE WHEN k = 0 THEN 'Scout' ELSE 'Routine' END,
+             NULL, CASE WHEN k = 0 THEN 'Constant Angle Acquisition' ELSE 'Spiral Acquisition' END, k = 0,
+             CASE WHEN k = 0 THEN 0.2 ELSE 5 + ((s * 7 + k * 13) % 500) / 10.0 END,
+             CASE WHEN k = 0 THEN 5 ELSE 50 + ((s * 11 + k * 17) % 3000) / 10.0 END,
+             CASE WHEN s % 8 IN (0, 6) THEN 'head16' ELSE 'body32' END, NULL, NULL, 120, NULL, NULL, NULL
+      FROM range(1, ${studiesN + 1}) a(s) CROSS JOIN range(0, 5) b(k)
+      LIMIT ${n}`);
+    const codes = ["CT_HEAD", "CT_CHEST", "CT_CAP", "CT_ABDO_PELVIS", "CT_CTPA", "CT_KUB", "CT_SINUS", null];
+    const codeList = `[${codes.map((x) => (x ? `'${x}'` : "NULL")).join(",")}]`;
+    await c.run(`
+      INSERT INTO exam_facts
+      SELECT e.study_id, e.device_id, 'CT', 'T' || (1 + e.device_id % 4), DATE '2024-07-01' + CAST(e.study_id % 540 AS INTEGER),
+             NULL, CASE WHEN e.study_id % 50 = 0 THEN 1 + e.study_id % 15 ELSE 18 + e.study_id % 70 END, 70,
+             CASE WHEN e.study_id % 50 = 0 THEN 'paed_10_15' ELSE 'adult' END, true, NULL, NULL, 1, count(*)::INTEGER,
+             sum(e.dlp_mgycm), NULL, NULL, NULL, NULL, 'b.o.' || e.study_id,
+             ${codeList}[1 + CAST((e.study_id / 20) % 8 AS INTEGER)], NULL, 'bench'
+      FROM events e GROUP BY e.study_id, e.device_id`);
+    await c.run("CHECKPOINT");
+  });
+}
+
+async function duckDrl(store: AnalyticsStore): Promise<number> {
+  return store.read(async (c) => {
+    const { values, types } = questionParams("drl-comparison", {});
+    const r = await c.runAndReadAll(questionSql("drl-comparison"), values, types);
+    return r.currentRowCount;
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      n: { type: "string", default: "1000000" },
+      "duck-sizes": { type: "string", default: "" },
+      runs: { type: "string", default: "3" },
+      "no-write": { type: "boolean", default: false },
+    },
+  });
+  const n = Number(values.n);
+  const runs = Number(values.runs);
+  const duckSizes = values["duck-sizes"] ? values["duck-sizes"].split(",").map(Number) : [];
+  const url = process.env.DATABASE_URL || DEFAULT_URL;
+  const schema = `bench_analytics_${randomBytes(4).toString("hex")}`;
+  const work = mkdtempSync(join(tmpdir(), "sievert-bench-analytics-"));
+  const result: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), freeGiB: Math.round(freemem() / 2 ** 30), loadAverage: loadavg(), node: process.version },
+    duckdbThreads: 2,
+    targets: { syncRowsPerSecond: 300_000, drlComparison50MMs: 2000 },
+  };
+  console.log(`analytics benchmark: ${n} events in Postgres (${url.replace(/\/\/[^@]*@/, "//…@")}), schema ${schema}`);
+  const opened = await openDatabase({ databaseUrl: url, schema });
+  const pg = postgres(url, { connection: { search_path: schema }, onnotice: () => {} });
+  try {
+    let t = performance.now();
+    await generatePostgres(pg, n);
+    const genS = (performance.now() - t) / 1000;
+    const [{ events, objects }] = (await pg.unsafe("SELECT (SELECT count(*) FROM irradiation_events)::int AS events, (SELECT count(*) FROM dose_objects)::int AS objects")) as unknown as [{ events: number; objects: number }];
+    console.log(`generated ${events} events, ${objects} objects in Postgres in ${genS.toFixed(1)} s`);
+
+    const svc = await AnalyticsService.open(opened.db, { path: join(work, "analytics.duckdb") });
+    t = performance.now();
+    const sync = await svc.sync();
+    const syncS = (performance.now() - t) / 1000;
+    const copied = sync.events + sync.objects;
+    console.log(`sync: ${copied} rows in ${syncS.toFixed(2)} s → ${Math.round(copied / syncS)} rows/s (events ${Math.round(sync.events / syncS)}/s), exam_facts for ${sync.studiesRebuilt} studies, ${sync.mapped} mapped`);
+    t = performance.now();
+    const again = await svc.sync();
+    const noopMs = performance.now() - t;
+
+    const drlRows = (await answerRows(svc.store, "drl-comparison", {})).rows.length;
+    const duck = await timeIt(runs, () => duckDrl(svc.store));
+    console.log(`DRL comparison on DuckDB over ${events} events: median ${duck.medianMs.toFixed(0)} ms (${drlRows} rows)`);
+    const pgT = await timeIt(runs, () => pg.unsafe(PG_DRL));
+    console.log(`same question on Postgres alone: median ${pgT.medianMs.toFixed(0)} ms → DuckDB ${(pgT.medianMs / duck.medianMs).toFixed(1)}× faster`);
+    result.postgres = {
+      events,
+      objects,
+      generateSeconds: genS,
+      sync: { rows: copied, seconds: syncS, rowsPerSecond: copied / syncS, eventsPerSecond: sync.events / syncS, studiesRebuilt: sync.studiesRebuilt, noopSyncMs: noopMs, noopCopied: again.events },
+      drlComparison: { duckdbMs: duck, postgresMs: pgT, rows: drlRows, speedup: pgT.medianMs / duck.medianMs },
+    };
+    await svc.close();
+
+    const scale: unknown[] = [];
+    for (const size of duckSizes) {
+      const store = await AnalyticsStore.open({ path: join(work, `scale-${size}.duckdb`) });
+      t = performance.now();
+      await generateDuck(store, size);
+      const g = (performance.now() - t) / 1000;
+      const d = await timeIt(runs, () => duckDrl(store));
+      console.log(`DRL comparison on DuckDB over ${size} events (generated in DuckDB in ${g.toFixed(1)} s): median ${d.medianMs.toFixed(0)} ms, runs ${d.runsMs.join(", ")}`);
+      scale.push({ events: size, generateSeconds: g, drlComparisonMs: d });
+      await store.close();
+    }
+    result.duckdbOnlyScale = scale;
+  } finally {
+    await pg.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await pg.end({ timeout: 5 });
+    await opened.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (!values["no-write"]) {
+    mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+    writeFileSync(new URL("./results/analytics.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+    console.log("wrote bench/results/analytics.json");
+  }
+}
+
+await main();
