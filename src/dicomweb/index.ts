@@ -36,6 +36,8 @@ export interface DicomwebOptions {
   /** Whole STOW-RS request cap; the per-part cap is AppServices.maxObjectBytes (SIEVERT_MAX_OBJECT_BYTES). */
   maxRequestBytes?: number;
   parallelParts?: number;
+  /** Describe the routes in /openapi.json (default true). */
+  openapi?: boolean;
   headerCache?: HeaderCache;
 }
 
@@ -99,7 +101,7 @@ export function registerDicomwebRoutes(app: OpenAPIHono, services: AppServices, 
     handleMetadata(c.req.raw, { study: c.req.param("study"), series: c.req.param("series"), instance: c.req.param("instance") }, ctx),
   );
 
-  registerOpenApi(app);
+  if (options.openapi ?? true) registerOpenApi(app);
 }
 
 const Uid = (name: string) => z.string().openapi({ param: { name, in: "path" }, example: "1.2.826.0.1.3680043.8.498.1" });

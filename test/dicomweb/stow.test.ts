@@ -230,10 +230,16 @@ describe.skipIf(!HAVE_CORPUS)("STOW-RS POST /dicomweb/studies", () => {
     expect((await opened.db.select().from(doseObjects)).length).toBe(0);
   });
 
-  it("is described in the OpenAPI document", async () => {
-    const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+  it("can be described in the OpenAPI document", async () => {
+    const { OpenAPIHono } = await import("@hono/zod-openapi");
+    const { registerDicomwebRoutes } = await import("../../src/dicomweb/index.ts");
+    const a = new OpenAPIHono();
+    registerDicomwebRoutes(a, { db: opened.db, key: TEST_KEY, maxObjectBytes: 1 << 20 }, { openapi: true });
+    a.doc("/openapi.json", { openapi: "3.0.3", info: { title: "t", version: "0" } });
+    const doc = (await (await a.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
     expect(Object.keys(doc.paths["/dicomweb/studies"] ?? {}).sort()).toEqual(["get", "post"]);
     expect(doc.paths["/dicomweb/studies/{study}/series/{series}/instances/{instance}"]).toHaveProperty("get");
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith("/dicomweb"))).toHaveLength(12);
   });
 });
 
