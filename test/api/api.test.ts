@@ -116,9 +116,12 @@ describe("reading", () => {
     expect(await res.json()).toMatchObject({ status: "ok", database: "ok" });
   });
 
-  it("publishes an OpenAPI document that lists every route", async () => {
-    const doc = (await (await app.request("/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
+  it("publishes an OpenAPI document that lists the object, study, quarantine and health routes", async () => {
+    const doc = (await (await app.request("/openapi.json")).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths).sort()).toEqual(["/api/v1/objects", "/api/v1/objects/{sopInstanceUid}", "/api/v1/quarantine", "/api/v1/studies", "/healthz"]);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/api/v1/objects", "/api/v1/objects/{sopInstanceUid}", "/api/v1/quarantine", "/api/v1/studies", "/healthz"]),
+    );
+    expect(Object.keys(doc.paths["/api/v1/objects"] ?? {})).toContain("post");
   });
 });
