@@ -50,9 +50,11 @@ function makeObjects(outDir: string): Map<string, string> {
       const text = readFileSync(src).toString("latin1").replace(UID, (u) => u.slice(0, -3) + suffix);
       const file = join(dir, `${String(i).padStart(3, "0")}.dcm`);
       writeFileSync(file, Buffer.from(text, "latin1"));
-      const m = /\u0002\u0000\u0003\u0000UI(..)([0-9.]+)/s.exec(text); // (0002,0003) Media Storage SOP Instance UID
-      if (!m) throw new Error(`${src}: no (0002,0003)`);
-      files.set(file, m[2]!);
+      // (0002,0003) Media Storage SOP Instance UID: tag, "UI", 2-byte length, value.
+      const at = text.indexOf(`${String.fromCharCode(2, 0, 3, 0)}UI`);
+      if (at < 0) throw new Error(`${src}: no (0002,0003)`);
+      const length = text.charCodeAt(at + 6) | (text.charCodeAt(at + 7) << 8);
+      files.set(file, text.slice(at + 8, at + 8 + length).replace(/\0+$/, ""));
     });
   }
   return files;
