@@ -5,6 +5,7 @@
  * storescu sends in both cases; both dcmtk tools run with TCP_NODELAY=1.
  *
  *   npx tsx bench/dimse.ts [--n 1200] [--database-url postgres://…] [--no-write]
+ *   npm run bench -- --only dimse
  *
  * Input: unique synthetic RDSRs made from the committed samples (sample-rdsr/, src/synth) by
  * rewriting the last digits of every 2.25 UID (same length, so the encoding stays valid). The
@@ -12,7 +13,7 @@
  * Sievert receives is really stored. Postgres: a fresh schema, dropped after.
  * Writes bench/results/dimse.json.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -128,12 +129,20 @@ function row(receiver: string, associations: number, objects: number, bytes: num
 
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { n: { type: "string" }, "database-url": { type: "string" }, "no-write": { type: "boolean", default: false } },
-  });
-  const n = Number(values.n ?? 1200);
-  const databaseUrl = values["database-url"] ?? process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export interface DimseSectionOptions {
+  n: number;
+  databaseUrl: string;
+  write: boolean;
+}
+
+/** The `dimse` section of `npm run bench` (also runnable alone); returns the results file written, or null. */
+export async function runDimseSection({ n, databaseUrl, write }: DimseSectionOptions): Promise<string | null> {
+  const missing = ["storescu", "storescp"].filter((t) => spawnSync(t, ["--version"], { stdio: "ignore" }).status !== 0);
+  if (missing.length > 0) {
+    console.log(`dimse: skipped, ${missing.join(" and ")} not installed (run .ci/install-system-deps)`);
+    return null;
+  }
+  let written: string | null = null;
   const work = mkdtempSync(join(tmpdir(), "sievert-bench-dimse-"));
   const schema = `bench_dimse_${randomBytes(4).toString("hex")}`;
   const opened = await openDatabase({ databaseUrl, schema });
@@ -196,18 +205,29 @@ async function main(): Promise<void> {
       ratios,
       targets,
     };
-    if (!values["no-write"]) {
+    if (write) {
       mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-      writeFileSync(join(ROOT, "bench", "results", "dimse.json"), `${JSON.stringify(result, null, 2)}\n`);
+      written = join(ROOT, "bench", "results", "dimse.json");
+      writeFileSync(written, `${JSON.stringify(result, null, 2)}\n`);
     }
   } finally {
     await opened.db.execute(sql.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
     await opened.close();
     rmSync(work, { recursive: true, force: true });
   }
+  return written;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: { n: { type: "string" }, "database-url": { type: "string" }, "no-write": { type: "boolean", default: false } },
+  });
+  runDimseSection({
+    n: Number(values.n ?? 1200),
+    databaseUrl: values["database-url"] ?? process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+    write: !values["no-write"],
+  }).catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -4,6 +4,7 @@
  *   1. parse   corpus RDSRs/s: Sievert parseDicom vs dcmjs and dcmtk dsrdump
  *   2. ingest  RDSRs/s stored: real Postgres (concurrency 8) vs embedded PGlite
  *   3. stow    RDSRs/s received over STOW-RS into Postgres vs dcmtk storescp over C-STORE (bench/stow.ts)
+ *   4. dimse   RDSRs/s received over C-STORE by Sievert's SCP into Postgres vs dcmtk storescp (bench/dimse.ts)
  *
  * Prints a table per section and writes bench/results/<section>.json. A section whose module,
  * corpus, tool or server is missing is skipped with the reason; the exit status is non-zero
@@ -28,8 +29,9 @@ import { DEFAULT_DATABASE_URL, runIngestSection, saveIngest } from "./ingest-ben
 import { loadDb, loadIngest, loadParser, loadSynth } from "./modules.ts";
 import { runParseSection, saveParse } from "./parse-bench.ts";
 import { runStowSection, saveStow } from "./stow.ts";
+import { runDimseSection } from "./dimse.ts";
 
-const SECTIONS = ["parse", "ingest", "stow"] as const;
+const SECTIONS = ["parse", "ingest", "stow", "dimse"] as const;
 type Section = (typeof SECTIONS)[number];
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -112,6 +114,11 @@ async function main(): Promise<number> {
     const rec = await runStowSection({ n: quick ? 200 : 1000, concurrency: 4, partsPerRequest: 50, databaseUrl });
     if (!rec.rows.some((r) => r.available)) skippedSections.push(`stow: ${rec.rows.map((r) => r.reason).join("; ")}`);
     else if (write) written.push(saveStow(rec));
+  }
+
+  if (run("dimse")) {
+    const file = await runDimseSection({ n: quick ? 200 : 1200, databaseUrl, write });
+    if (file) written.push(file);
   }
 
   console.log("");
