@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import { PseudonymKeyError } from "../linkage/index.ts";
 import { registerAnalyticsCommands } from "../analytics/cli.ts";
+import { backfillCommand } from "../backfill/command.ts";
 
 export const VERSION = "0.1.0";
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -124,6 +125,7 @@ Environment:
     });
 
   registerAnalyticsCommands(program);
+  program.addCommand(backfillCommand(setExit));
   return program;
 }
 

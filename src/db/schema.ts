@@ -198,5 +198,7 @@ export const quarantine = pgTable(
 
 export { examMappingRules } from "./analytics-schema.ts";
 import { examMappingRules } from "./analytics-schema.ts";
-export const schema = { trusts, devices, studies, doseObjects, irradiationEvents, quarantine, examMappingRules };
+export { backfillCheckpoints } from "./backfill-schema.ts";
+import { backfillCheckpoints } from "./backfill-schema.ts";
+export const schema = { trusts, devices, studies, doseObjects, irradiationEvents, quarantine, examMappingRules, backfillCheckpoints };
 export type Schema = typeof schema;
