@@ -1,14 +1,19 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sql } from "drizzle-orm";
+import { getTableName, is, sql, Table } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { MIGRATIONS_FOLDER, openDatabase, type OpenedDatabase } from "../../src/db/client.ts";
 import { listTrusts, upsertTrust } from "../../src/db/queries.ts";
+import * as schemaModule from "../../src/db/schema.ts";
 import { openTestDatabase } from "../helpers/db.ts";
 
-const TABLES = ["devices", "dose_objects", "irradiation_events", "quarantine", "studies", "trusts"];
+/** How many migrations drizzle-kit has generated into sql/ (its journal lists them). */
+const MIGRATION_COUNT = (JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, "meta/_journal.json"), "utf8")) as { entries: unknown[] }).entries.length;
+
+/** Every table the drizzle schema defines: the migrations in sql/ must create exactly these. */
+const TABLES = [...new Set(Object.values(schemaModule).filter((v): v is Table => is(v, Table)).map((t) => getTableName(t)))].sort();
 const toOpen: OpenedDatabase[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
@@ -26,7 +31,8 @@ async function tablesIn(o: OpenedDatabase, schemaName: string): Promise<string[]
 }
 
 describe("openDatabase", () => {
-  it("applies the migrations on open: all six tables exist and are empty", async () => {
+  it("applies the migrations on open: every table of the schema exists and they are empty", async () => {
+    expect(TABLES).toEqual(expect.arrayContaining(["devices", "dose_objects", "irradiation_events", "quarantine", "studies", "trusts"]));
     const o = await openTestDatabase();
     toOpen.push(o);
     const current = await o.db.execute<{ s: string }>(sql`select current_schema() as s`);
@@ -81,7 +87,7 @@ describe("openDatabase", () => {
       // the migrations journal lives in the schema too
       const journal = await o.db.execute(sql.raw(`select count(*)::int as n from "${schemaName}".__drizzle_migrations`));
       const n = (Array.isArray(journal) ? journal : (journal as unknown as { rows: { n: number }[] }).rows)[0] as { n: number };
-      expect(n.n).toBe(1);
+      expect(n.n).toBe(MIGRATION_COUNT);
     } finally {
       if (process.env.DATABASE_URL) await o.db.execute(sql.raw(`DROP SCHEMA "${schemaName}" CASCADE`));
       await o.close();
