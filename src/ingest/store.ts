@@ -1,5 +1,6 @@
 /**
- * storeParsedObject: a parsed object → the database, one transaction per object.
+ * storeParsedObject: a parsed object → the database, one transaction per object: normally one
+ * statement (one-statement.ts), else an explicit transaction (storeInTransaction).
  *
  * Outcomes: `stored` (new SOP Instance UID), `duplicate` (already stored; never overwritten),
  * `not-dose` (nothing stored), `quarantined` (unreadable or unusable; bytes kept in
@@ -12,6 +13,7 @@ import type { DoseReport, IrradiationEvent, ParsedObject, ParseErrorCode } from 
 import type { SievertDb, SievertTx } from "../db/client.ts";
 import { devices, doseObjects, irradiationEvents, quarantine, studies, trusts } from "../db/schema.ts";
 import { pseudonymise } from "../linkage/pseudonym.ts";
+import { EVENT_NUMBER_KEYS, storeObjectStatement, type StoreStatementInput, type StoreStatementResult } from "./one-statement.ts";
 
 /** Where the bytes came from. */
 export type IngestSource = "import" | "api" | "dimse" | "stow" | "backfill" | (string & {});
@@ -88,15 +90,140 @@ export async function storeParsedObject(
     return quarantineObject(db, { report, sopInstanceUid, bytes, sha256, meta, code: "missing-attribute", message });
   }
 
-  // Fast path: already stored (no transaction, no writes).
-  const existing = await findStored(db, sopInstanceUid);
-  if (existing) return duplicateResult(report, sopInstanceUid, existing, sha256);
-
   const pseudonym = pseudonymise(parsed.identity, meta.key);
+  const parserWarnings = [...report.warnings];
   const studyDate = checkedDate(report.studyDate, report.warnings);
   const kind = report.kind;
   const rawBytes = isSrKind(kind) ? bytes : (meta.headerBytes ?? null);
   const parseWarnings = [...report.warnings];
+  const ctx: StoreContext = { report, sopInstanceUid, sha256, meta, pseudonym, studyDate, kind, rawBytes, parseWarnings };
+
+  // Fast path: one statement (see one-statement.ts). It stores a new object, or reports a
+  // duplicate, without writing anything else; objects whose events are already stored (or that
+  // race with a concurrent ingest of the same object or event) take the transactional path.
+  const events = plannedEvents(report);
+  if (events) {
+    report.warnings = [...parseWarnings, ...events.warnings];
+    const input = statementInput(ctx, events.json);
+    let result: StoreStatementResult;
+    try {
+      result = await withRetry(() => storeObjectStatement(db, input, hookFor(meta, sopInstanceUid)));
+    } catch (err) {
+      if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
+      result = { status: "event-collision" }; // a concurrent ingest committed the same object or event first
+    }
+    if (result.status === "stored") return { outcome: "stored", report, sopInstanceUid, objectId: result.objectId };
+    if (result.status === "duplicate") {
+      report.warnings = parserWarnings;
+      return duplicateResult(report, sopInstanceUid, { id: result.objectId, sha256: result.sha256 }, sha256);
+    }
+  }
+  report.warnings = parserWarnings; // as before storing: a duplicate's report carries the parser's warnings only
+  return storeInTransaction(db, ctx);
+}
+
+interface StoreContext {
+  report: DoseReport;
+  sopInstanceUid: string;
+  sha256: string;
+  meta: IngestMeta;
+  pseudonym: string | null;
+  studyDate: string | null;
+  kind: string;
+  rawBytes: Uint8Array | null;
+  /** The parser's warnings plus those found before storing (e.g. an invalid study date). */
+  parseWarnings: string[];
+}
+
+const UNIQUE_VIOLATION = "23505";
+
+function hookFor(meta: IngestMeta, sopInstanceUid: string): (() => void | Promise<void>) | undefined {
+  const hook = meta.beforeCommit;
+  return hook ? () => hook(sopInstanceUid) : undefined;
+}
+
+function asBuffer(value: Uint8Array): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/**
+ * The event rows as the transactional path would insert them (an event UID repeated inside the
+ * object is kept once, with a warning; rows in UID order), as the statement's jsonb parameter.
+ * Null when a value would not survive JSON (a non-finite number in a double precision column):
+ * such an object takes the transactional path, which stores it as it always did.
+ */
+function plannedEvents(report: DoseReport): { json: string; warnings: string[] } | null {
+  const seen = new Set<string>();
+  const warnings: string[] = [];
+  const rows: [string | null, number][] = [];
+  for (const [ordinal, event] of report.events.entries()) {
+    for (const key of EVENT_NUMBER_KEYS) {
+      const v = (event as unknown as Record<string, unknown>)[key];
+      if (typeof v === "number" && !Number.isFinite(v)) return null;
+    }
+    const uid = event.irradiationEventUid?.trim() || null;
+    if (uid !== null) {
+      if (seen.has(uid)) {
+        warnings.push(`Irradiation event ${uid} appears more than once in this object; stored once`);
+        continue;
+      }
+      seen.add(uid);
+    }
+    rows.push([uid, ordinal]);
+  }
+  rows.sort((a, b) => (a[0] ?? "").localeCompare(b[0] ?? ""));
+  return { json: JSON.stringify(rows), warnings };
+}
+
+function statementInput(c: StoreContext, eventsJson: string): StoreStatementInput {
+  const { report, meta } = c;
+  const d = report.device;
+  const p = report.patient;
+  return {
+    trustOds: meta.trustOds,
+    sopInstanceUid: c.sopInstanceUid,
+    sopClassUid: report.sopClassUid,
+    sha256: c.sha256,
+    kind: c.kind,
+    modality: report.modality,
+    source: meta.source,
+    receivedAtIso: new Date().toISOString(),
+    reportJson: JSON.stringify(report),
+    rawBytes: c.rawBytes === null ? null : asBuffer(c.rawBytes),
+    deviceKey: deviceIdentityKey(d, meta.trustOds),
+    device: {
+      manufacturer: d.manufacturer,
+      model: d.model,
+      stationName: d.stationName,
+      serialNumber: d.serialNumber,
+      institutionName: d.institutionName,
+      observerUid: d.observerUid,
+    },
+    studyInstanceUid: report.studyInstanceUid?.trim() || null,
+    study: {
+      studyDate: c.studyDate,
+      studyDateTime: report.studyDateTime,
+      accessionNumber: report.accessionNumber,
+      description: report.studyDescription,
+      patientPseudonym: c.pseudonym,
+      patientSex: report.patient.sex,
+      patientAgeYears: p.ageYears,
+      patientWeightKg: p.weightKg,
+      patientHeightM: p.heightM,
+    },
+    eventsJson,
+  };
+}
+
+/**
+ * The transactional path (several statements in one transaction): objects whose events are
+ * partly stored already, objects that raced with a concurrent ingest, and values the fast path
+ * does not carry. Same outcomes and rows as the fast path.
+ */
+async function storeInTransaction(db: SievertDb, c: StoreContext): Promise<StoreResult> {
+  const { report, sopInstanceUid, sha256, meta, pseudonym, studyDate, kind, rawBytes, parseWarnings } = c;
+  const existing = await findStored(db, sopInstanceUid);
+  if (existing) return duplicateResult(report, sopInstanceUid, existing, sha256);
 
   try {
     const stored = await withRetry(() =>
