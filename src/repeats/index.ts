@@ -1,0 +1,19 @@
+/**
+ * repeats/ owns repeat-imaging: the rules (data/rules.json, consortium overrides), the precheck
+ * before imaging (findComparablePriors), on-ingest detection and repeat-rate analytics.
+ * Patient identifiers enter only through linkage/ and leave as pseudonyms.
+ */
+export {
+  findComparablePriors,
+  advisoryText,
+  PrecheckRequestSchema,
+  PrecheckInputError,
+  type PrecheckRequest,
+  type PrecheckResponse,
+  type PrecheckContext,
+  type ComparablePrior,
+} from "./precheck.ts";
+export { RuleSet, applyOverrides, loadDefaultRules, windowHours, RepeatRulesError, type RepeatRule, type RuleOverride, type RepeatWindow, type Exclusions } from "./rules.ts";
+export { rulesFor } from "./store.ts";
+export { resolveRequestedExam, examMapperFor, mapStudy, catalogueExam, type RequestedExamInput } from "./exams.ts";
+export { imageLocation, type ImageLocation } from "./locations.ts";
