@@ -16,6 +16,7 @@ import { registerStudyRoutes } from "./routes/studies.ts";
 import { registerHomePage } from "./routes/home.ts";
 import { registerDicomwebRoutes } from "../dicomweb/index.ts";
 import { registerAnalyticsRoutes } from "../analytics/routes.ts";
+import { registerAlertRoutes } from "../alerts/routes.ts";
 
 export interface AppServices {
   db: SievertDb;
@@ -51,6 +52,7 @@ export function createApp(services: AppServices): SievertApp {
   app.notFound((c) => c.json({ error: { code: "not-found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
   registerAnalyticsRoutes(app, services); // first: its after-upload sync hook wraps POST /api/v1/objects
+  registerAlertRoutes(app, services); // early too: its after-upload hook (alert scan) wraps POST /api/v1/objects and STOW-RS
   registerHealthRoutes(app, services);
   registerObjectRoutes(app, services);
   registerStudyRoutes(app, services);

@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from "../config/index.ts";
 import { PseudonymKeyError } from "../linkage/index.ts";
 import { registerAnalyticsCommands } from "../analytics/cli.ts";
 import { backfillCommand } from "../backfill/command.ts";
+import { registerAlertCommands } from "../alerts/cli.ts";
 
 export const VERSION = "0.1.0";
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -125,6 +126,7 @@ Environment:
     });
 
   registerAnalyticsCommands(program);
+  registerAlertCommands(program);
   program.addCommand(backfillCommand(setExit));
   return program;
 }

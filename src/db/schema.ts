@@ -200,5 +200,6 @@ export { examMappingRules } from "./analytics-schema.ts";
 import { examMappingRules } from "./analytics-schema.ts";
 export { backfillCheckpoints } from "./backfill-schema.ts";
 import { backfillCheckpoints } from "./backfill-schema.ts";
+export { alertQueue, alerts, cdsCards, cdsFeedback } from "./alerts-schema.ts";
 export const schema = { trusts, devices, studies, doseObjects, irradiationEvents, quarantine, examMappingRules, backfillCheckpoints };
 export type Schema = typeof schema;
