@@ -13,10 +13,11 @@ import { registerHealthRoutes } from "./routes/health.ts";
 import { registerObjectRoutes } from "./routes/objects.ts";
 import { registerQuarantineRoutes } from "./routes/quarantine.ts";
 import { registerStudyRoutes } from "./routes/studies.ts";
+import { registerHomePage } from "./routes/home.ts";
 import { registerDicomwebRoutes } from "../dicomweb/index.ts";
 import { registerAnalyticsRoutes } from "../analytics/routes.ts";
-import { registerWebPages } from "../web/index.ts";
 import { registerAlertRoutes } from "../alerts/routes.ts";
+import { registerCdsHooksRoutes } from "../cdshooks/routes.ts";
 
 export interface AppServices {
   db: SievertDb;
@@ -57,8 +58,9 @@ export function createApp(services: AppServices): SievertApp {
   registerObjectRoutes(app, services);
   registerStudyRoutes(app, services);
   registerQuarantineRoutes(app, services);
-  registerWebPages(app, services); // overview at /, dashboards, committee report, static bundles
+  registerHomePage(app, services);
   registerDicomwebRoutes(app, services);
+  registerCdsHooksRoutes(app, services); // CDS Hooks 2.0 at /cds-services
 
   app.doc("/openapi.json", {
     openapi: "3.0.3",
