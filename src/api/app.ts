@@ -13,9 +13,9 @@ import { registerHealthRoutes } from "./routes/health.ts";
 import { registerObjectRoutes } from "./routes/objects.ts";
 import { registerQuarantineRoutes } from "./routes/quarantine.ts";
 import { registerStudyRoutes } from "./routes/studies.ts";
-import { registerHomePage } from "./routes/home.ts";
 import { registerDicomwebRoutes } from "../dicomweb/index.ts";
 import { registerAnalyticsRoutes } from "../analytics/routes.ts";
+import { registerWebPages } from "../web/index.ts";
 import { registerAlertRoutes } from "../alerts/routes.ts";
 import { registerCdsHooksRoutes } from "../cdshooks/routes.ts";
 
@@ -58,7 +58,7 @@ export function createApp(services: AppServices): SievertApp {
   registerObjectRoutes(app, services);
   registerStudyRoutes(app, services);
   registerQuarantineRoutes(app, services);
-  registerHomePage(app, services);
+  registerWebPages(app, services); // overview at /, dashboards, committee report, static bundles
   registerDicomwebRoutes(app, services);
   registerCdsHooksRoutes(app, services); // CDS Hooks 2.0 at /cds-services
 

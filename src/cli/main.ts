@@ -11,6 +11,7 @@ import { PseudonymKeyError } from "../linkage/index.ts";
 import { registerAnalyticsCommands } from "../analytics/cli.ts";
 import { backfillCommand } from "../backfill/command.ts";
 import { registerAlertCommands } from "../alerts/cli.ts";
+import { registerReportCommands } from "../report/cli.ts";
 
 export const VERSION = "0.1.0";
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -127,6 +128,7 @@ Environment:
 
   registerAnalyticsCommands(program);
   registerAlertCommands(program);
+  registerReportCommands(program);
   program.addCommand(backfillCommand(setExit));
   return program;
 }

@@ -1,0 +1,189 @@
+/**
+ * The web interface: the patient-free overview at `/`, the dashboards at `/dashboards/{name}`
+ * (Vega-Lite specs from dashboards/), the drill-down at `/dashboards/drilldown`, the committee
+ * report at `/report`, and the browser bundles of vega, vega-lite and vega-embed served from
+ * node_modules at `/static/` (no CDN: the pages need nothing but this service).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { html } from "hono/html";
+import type { AnalyticsAppServices } from "../analytics/routes.ts";
+import { analyticsFor } from "../analytics/service.ts";
+import type { AnalyticsStore } from "../analytics/store.ts";
+import { listTrusts } from "../db/queries.ts";
+import { buildReport, ReportPeriodError } from "../report/build.ts";
+import { ChromiumMissingError, htmlToPdf } from "../report/pdf.ts";
+import { dashboardPage } from "./dashboard-page.ts";
+import { distributionSummary, doseValues, filterChoices, freshness, type Row } from "./data.ts";
+import { drilldownPage } from "./drilldown.ts";
+import { apiParams, filterForm, parseFilters } from "./filters.ts";
+import { page } from "./layout.ts";
+import { overviewPage } from "./overview.ts";
+import { parsePeriod, previousPeriod } from "./periods.ts";
+import { readSource, selectQuantity, sourceUrl } from "./source.ts";
+import { getDashboard, loadDashboards } from "./specs.ts";
+
+const require = createRequire(import.meta.url);
+/** A package's folder: found through Node's resolution (its main entry), up to its package.json. */
+function pkgDir(name: string): string {
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const STATIC: Record<string, { path: () => string; type: string }> = {
+  "vega.min.js": { path: () => join(pkgDir("vega"), "build", "vega.min.js"), type: "text/javascript; charset=utf-8" },
+  "vega-lite.min.js": { path: () => join(pkgDir("vega-lite"), "build", "vega-lite.min.js"), type: "text/javascript; charset=utf-8" },
+  "vega-embed.min.js": { path: () => join(pkgDir("vega-embed"), "build", "vega-embed.min.js"), type: "text/javascript; charset=utf-8" },
+  "dashboard.js": { path: () => fileURLToPath(new URL("./static/dashboard.js", import.meta.url)), type: "text/javascript; charset=utf-8" },
+  "sievert.css": { path: () => fileURLToPath(new URL("./static/sievert.css", import.meta.url)), type: "text/css; charset=utf-8" },
+};
+const staticCache = new Map<string, Buffer>();
+
+export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppServices): void {
+  const store = async (): Promise<AnalyticsStore> => (services.analytics ?? (await analyticsFor(services.db))).store;
+
+  app.get("/static/:file", (c) => {
+    const file = c.req.param("file");
+    const entry = STATIC[file];
+    if (!entry) return c.json({ error: { code: "not-found", message: `no static file ${file}` } }, 404);
+    let body = staticCache.get(file);
+    if (!body) {
+      body = readFileSync(entry.path());
+      staticCache.set(file, body);
+    }
+    return c.body(new Uint8Array(body), 200, { "content-type": entry.type, "cache-control": "public, max-age=3600" });
+  });
+
+  app.get("/", async (c) => {
+    const s = await store();
+    const choices = await filterChoices(s);
+    const defaultPeriod = choices.quarters.at(-1) ?? "all";
+    const { filters } = parseFilters(c.req.query(), defaultPeriod);
+    const previous = previousPeriod(filters.period);
+    const trust: Record<string, string> = filters.trust ? { trust: filters.trust } : {};
+    const window: Record<string, string> = { ...(filters.period.from ? { from: filters.period.from } : {}), ...(filters.period.to ? { to: filters.period.to } : {}) };
+    const trendPeriod = filters.period.kind === "month" ? "month" : filters.period.kind === "year" ? "year" : "quarter";
+    const [drl, trends, unmapped, alerts, repeats, fresh, trusts] = await Promise.all([
+      readSource(app, "/api/v1/analytics/drl-comparison", { period: "all", ...trust, ...window }),
+      readSource(app, "/api/v1/analytics/trends", { period: trendPeriod, ...trust, ...(previous?.from ? { from: previous.from } : {}), ...(window.to ? { to: window.to } : {}) }),
+      readSource(app, "/api/v1/analytics/unmapped", { ...trust, ...window }),
+      readSource(app, "/api/v1/alerts", { status: "open", limit: "1", ...trust }),
+      readSource(app, "/api/v1/repeats/rates", { ...trust, ...window }),
+      freshness(services.db),
+      listTrusts(services.db),
+    ]);
+    return c.html(overviewPage({ filters, previous, choices, drl, trends, unmapped, alerts, repeats, freshness: fresh, trusts, now: new Date() }));
+  });
+
+  app.get("/dashboards", (c) =>
+    c.html(
+      page({
+        title: "Dashboards",
+        active: "",
+        body: html`<h1>Dashboards</h1><ul class="dash-list">${loadDashboards().map((d) => html`<li><a href="/dashboards/${d.name}">${d.meta.title}</a>: ${d.meta.question}</li>`)}</ul>`,
+      }),
+    ),
+  );
+
+  app.get("/dashboards/data/values.json", async (c) => {
+    const { filters } = parseFilters(c.req.query());
+    const rows = await doseValues(await store(), {
+      trust: filters.trust,
+      device: filters.device,
+      exam: filters.exam,
+      modality: filters.modality,
+      quantity: filters.quantity,
+      ageBand: c.req.query("ageBand") ?? null,
+      from: filters.period.from,
+      to: filters.period.to,
+      primaryOnly: c.req.query("primary") === "1",
+    });
+    return c.json({ rows });
+  });
+
+  app.get("/dashboards/drilldown", async (c) => {
+    const s = await store();
+    const { filters } = parseFilters(c.req.query());
+    const description = c.req.query("description");
+    const back = c.req.query("back") ?? null;
+    const ageBand = c.req.query("ageBand");
+    return c.html(
+      await drilldownPage(
+        s,
+        filters,
+        { ageBand: ageBand && /^[a-z0-9_-]{1,20}$/i.test(ageBand) ? ageBand : null, description: description ?? null, unmapped: description !== undefined || back === "unmapped", back },
+        await filterChoices(s),
+      ),
+    );
+  });
+
+  app.get("/dashboards/:name", async (c) => {
+    const d = getDashboard(c.req.param("name"));
+    if (!d) return c.html(page({ title: "Not found", active: "", body: html`<h1>No such dashboard</h1><p><a href="/dashboards">All dashboards</a></p>` }), 404);
+    const s = await store();
+    const choices = await filterChoices(s);
+    const { filters, problems } = parseFilters(c.req.query());
+    const params = { ...d.meta.source.params, ...apiParams(filters, d.meta.filters) };
+    if (d.meta.source.path === "/dashboards/data/values.json") {
+      const vf = { trust: filters.trust, device: filters.device, exam: filters.exam, modality: filters.modality, quantity: filters.quantity, from: filters.period.from, to: filters.period.to, primaryOnly: true };
+      const [rows, summary] = await Promise.all([doseValues(s, vf, 20000), distributionSummary(s, vf)]);
+      const url = sourceUrl(d.meta.source.path, { ...params, ...(filters.quantity ? { quantity: filters.quantity } : { primary: "1" }) });
+      return c.html(dashboardPage(d, filters, problems, choices, { state: "ok", rows, total: rows.length, url }, rows, summary));
+    }
+    const source = await readSource(app, d.meta.source.path, params);
+    let rows: Row[] = d.meta.primaryQuantity ? selectQuantity(source.rows, filters.quantity) : source.rows;
+    // Sources without date or modality filters (alerts): the page applies them to the rows.
+    const pf = d.meta.periodField;
+    if (pf && filters.period.from && filters.period.to) rows = rows.filter((r) => typeof r[pf] === "string" && (r[pf] as string).slice(0, 10) >= filters.period.from! && (r[pf] as string).slice(0, 10) <= filters.period.to!);
+    if (pf && filters.modality) rows = rows.filter((r) => r.modality === filters.modality);
+    return c.html(dashboardPage(d, filters, problems, choices, source, rows));
+  });
+
+  app.get("/report", async (c) => {
+    const s = await store();
+    const choices = await filterChoices(s);
+    const { filters } = parseFilters(c.req.query(), choices.quarters.at(-1) ?? "all");
+    const p = filters.period.kind === "all" ? "" : filters.period.label;
+    const q = new URLSearchParams({ ...(p ? { period: p } : {}), ...(filters.trust ? { trust: filters.trust } : {}) });
+    return c.html(
+      page({
+        title: "Committee report",
+        active: "report",
+        body: html`<h1>Committee report</h1>
+<p class="question">A printable report for the radiation protection committee: exams above DRL, trends, repeat rates and alerts, each figure with its n and sources.</p>
+${filterForm("/report", filters, ["trust", "period"], choices)}
+${p
+  ? html`<p><a class="button" href="/report/download?${q.toString()}&format=pdf" download>Download PDF</a>
+<a class="button secondary" href="/report/download?${q.toString()}&format=html">Open HTML</a></p>
+<p class="muted">Same as <code>sievert report --period ${p}${filters.trust ? ` --trust ${filters.trust}` : ""} --out DIR</code>.</p>`
+  : html`<p class="notice">Choose a quarter, month or year.</p>`}`,
+      }),
+    );
+  });
+
+  app.get("/report/download", async (c) => {
+    const format = c.req.query("format") === "pdf" ? "pdf" : "html";
+    const period = c.req.query("period") ?? "";
+    if (!parsePeriod(period) || period === "all" || period === "") return c.json({ error: { code: "invalid-request", message: `period "${period}" is not a quarter (2026-Q3), month or year` } }, 400);
+    const trust = c.req.query("trust");
+    if (trust && !/^[A-Za-z0-9]{3,5}$/.test(trust)) return c.json({ error: { code: "invalid-request", message: "trust is an ODS code" } }, 400);
+    let report;
+    try {
+      report = await buildReport(app, { period, trust: trust ?? null, version: services.version });
+    } catch (err) {
+      if (err instanceof ReportPeriodError) return c.json({ error: { code: "invalid-request", message: err.message } }, 400);
+      throw err;
+    }
+    if (format === "html") return c.html(report.html, 200, { "content-disposition": `inline; filename="${report.fileStem}.html"` });
+    try {
+      const pdf = await htmlToPdf(report.html, { footer: report.title });
+      return c.body(new Uint8Array(pdf), 200, { "content-type": "application/pdf", "content-disposition": `attachment; filename="${report.fileStem}.pdf"` });
+    } catch (err) {
+      if (err instanceof ChromiumMissingError) return c.json({ error: { code: "unavailable", message: err.message } }, 503);
+      throw err;
+    }
+  });
+}

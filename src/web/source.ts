@@ -1,0 +1,66 @@
+/**
+ * Reads a dashboard's source through the app itself (app.request), so a page shows exactly
+ * what the API answers for the same filters. A 404 on a source that is not part of this
+ * build (repeats, alerts) means "not available yet", never fake data.
+ */
+import type { Hono } from "hono";
+import { PRIMARY_QUANTITIES, type Row } from "./data.ts";
+
+export interface SourceResult {
+  state: "ok" | "unavailable" | "error";
+  rows: Row[];
+  /** The answer's `total` when it is paged (alerts), else the number of rows. */
+  total: number;
+  /** Path and query that were read (a link a reviewer can open). */
+  url: string;
+  message?: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyHono = Hono<any, any, any>;
+
+export function sourceUrl(path: string, params: Record<string, string>): string {
+  const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "")).toString();
+  return q ? `${path}?${q}` : path;
+}
+
+export async function readSource(app: AnyHono, path: string, params: Record<string, string>): Promise<SourceResult> {
+  const url = sourceUrl(path, params);
+  let res: Response;
+  try {
+    res = await app.request(url, { headers: { accept: "application/json" } });
+  } catch (err) {
+    return { state: "error", rows: [], total: 0, url, message: err instanceof Error ? err.message : String(err) };
+  }
+  if (res.status === 404 || res.status === 501) {
+    const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
+    if (res.status === 501 || body?.error?.code === "not-found") return { state: "unavailable", rows: [], total: 0, url, message: `${path} is not available in this build yet` };
+  }
+  if (!res.ok) {
+    const text = await res.text().catch(() => "");
+    return { state: "error", rows: [], total: 0, url, message: `${path} answered ${res.status}: ${text.slice(0, 300)}` };
+  }
+  const body = (await res.json()) as unknown;
+  const rows = rowsOf(body);
+  const total = body && typeof body === "object" && typeof (body as { total?: unknown }).total === "number" ? (body as { total: number }).total : rows.length;
+  return { state: "ok", rows, total, url };
+}
+
+/** Rows from the usual answer shapes: {rows}, {items}, {alerts}, {rates} or a bare array. */
+export function rowsOf(body: unknown): Row[] {
+  if (Array.isArray(body)) return body as Row[];
+  if (body && typeof body === "object") {
+    for (const key of ["rows", "items", "alerts", "rates", "data"]) {
+      const v = (body as Record<string, unknown>)[key];
+      if (Array.isArray(v)) return v as Row[];
+    }
+  }
+  return [];
+}
+
+/** Keeps the chosen quantity, or the main quantity of each exam. */
+export function selectQuantity(rows: Row[], quantity: string | null): Row[] {
+  if (!rows.some((r) => "quantity" in r)) return rows;
+  if (quantity) return rows.filter((r) => r.quantity === quantity);
+  return rows.filter((r) => (PRIMARY_QUANTITIES as readonly string[]).includes(String(r.quantity)));
+}
