@@ -15,6 +15,7 @@ import { registerQuarantineRoutes } from "./routes/quarantine.ts";
 import { registerStudyRoutes } from "./routes/studies.ts";
 import { registerDicomwebRoutes } from "../dicomweb/index.ts";
 import { registerAnalyticsRoutes } from "../analytics/routes.ts";
+import { registerRepeatRoutes } from "../repeats/routes.ts";
 import { registerWebPages } from "../web/index.ts";
 import { registerAlertRoutes } from "../alerts/routes.ts";
 import { registerCdsHooksRoutes } from "../cdshooks/routes.ts";
@@ -53,6 +54,7 @@ export function createApp(services: AppServices): SievertApp {
   app.notFound((c) => c.json({ error: { code: "not-found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
   registerAnalyticsRoutes(app, services); // first: its after-upload sync hook wraps POST /api/v1/objects
+  registerRepeatRoutes(app, services); // early too: its after-upload hook (repeat detection) wraps POST /api/v1/objects and STOW-RS
   registerAlertRoutes(app, services); // early too: its after-upload hook (alert scan) wraps POST /api/v1/objects and STOW-RS
   registerHealthRoutes(app, services);
   registerObjectRoutes(app, services);

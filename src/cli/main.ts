@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import { PseudonymKeyError } from "../linkage/index.ts";
 import { registerAnalyticsCommands } from "../analytics/cli.ts";
+import { registerRepeatCommands } from "../repeats/cli.ts";
 import { backfillCommand } from "../backfill/command.ts";
 import { registerAlertCommands } from "../alerts/cli.ts";
 import { registerReportCommands } from "../report/cli.ts";
@@ -127,6 +128,7 @@ Environment:
     });
 
   registerAnalyticsCommands(program);
+  registerRepeatCommands(program);
   registerAlertCommands(program);
   registerReportCommands(program);
   program.addCommand(backfillCommand(setExit));

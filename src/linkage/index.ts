@@ -12,5 +12,12 @@ export {
   MIN_KEY_BYTES,
   KEY_ENV,
   KEY_FILE_NAME,
+  PREVIOUS_KEYS_ENV,
+  keyChain,
+  chainOf,
+  chainStep,
+  chainedHmac,
+  keyFingerprint,
   type LoadPseudonymKeyOptions,
 } from "./pseudonym.ts";
+export { patientLink, type PatientLink, type LinkageScope } from "./link.ts";

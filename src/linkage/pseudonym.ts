@@ -14,6 +14,8 @@ import { validateNhsNumber } from "./nhs-number.ts";
 
 export const MIN_KEY_BYTES = 32;
 export const KEY_ENV = "SIEVERT_PSEUDONYM_KEY";
+/** Earlier keys of the chain after a rotation (`sievert rekey`), oldest first, comma-separated. */
+export const PREVIOUS_KEYS_ENV = "SIEVERT_PSEUDONYM_KEY_PREVIOUS";
 export const KEY_FILE_NAME = "pseudonym.key";
 
 export class PseudonymKeyError extends Error {
@@ -36,7 +38,16 @@ export interface LoadPseudonymKeyOptions {
 export function loadPseudonymKey(options: LoadPseudonymKeyOptions = {}): Buffer {
   const env = options.env ?? process.env;
   const fromEnv = env[KEY_ENV]?.trim();
-  if (fromEnv) return parseKey(fromEnv, KEY_ENV);
+  if (fromEnv) {
+    // Callers that pass a trimmed env (cli/context.ts passes only the key and DATABASE_URL) still
+    // get the chain from the process environment.
+    const previous = (env[PREVIOUS_KEYS_ENV] ?? process.env[PREVIOUS_KEYS_ENV] ?? "")
+      .split(",")
+      .map((k) => k.trim())
+      .filter(Boolean)
+      .map((k) => parseKey(k, PREVIOUS_KEYS_ENV));
+    return keyChain([...previous, parseKey(fromEnv, KEY_ENV)]);
+  }
 
   if (env.DATABASE_URL) {
     throw new PseudonymKeyError(
@@ -59,7 +70,54 @@ export function loadPseudonymKey(options: LoadPseudonymKeyOptions = {}): Buffer 
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
-  return parseKey(readFileSync(path, "utf8").trim(), path);
+  // One key per line, oldest first: a rotated embedded key file holds the whole chain.
+  const lines = readFileSync(path, "utf8").split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (lines.length === 0) throw new PseudonymKeyError(`${path}: the key file is empty`);
+  return keyChain(lines.map((l) => parseKey(l, path)));
+}
+
+/**
+ * Key rotation without losing links (`sievert rekey`, linkage/rekey.ts): pseudonyms form a
+ * key-versioned chain. Under keys k1…kn (oldest first) a pseudonym is
+ *   p1 = HMAC(k1, material),  p(i) = HMAC(k(i), p(i-1) as hex),  pseudonym = pn.
+ * A rotation to k(n+1) therefore needs no identifier: every stored value p becomes
+ * HMAC(k(n+1), p), and new objects get the same value through the chain. Knowing any one
+ * key (e.g. a leaked old one) is not enough to test an NHS number against stored values.
+ *
+ * The chain travels with the newest key's Buffer (a WeakMap entry), so every caller that passes
+ * "the key" (ingest, precheck) uses the chain without changing its signature.
+ */
+const chains = new WeakMap<Uint8Array, readonly Uint8Array[]>();
+
+/** The key to pass around for a chain (oldest first); a one-key chain is the key itself. */
+export function keyChain(keys: readonly Uint8Array[]): Buffer {
+  if (keys.length === 0) throw new PseudonymKeyError("keyChain: no key");
+  const head = Buffer.from(keys[keys.length - 1]!);
+  if (keys.length > 1) chains.set(head, keys.map((k) => Buffer.from(k)));
+  return head;
+}
+
+/** The chain a key stands for (oldest first). */
+export function chainOf(key: Uint8Array): readonly Uint8Array[] {
+  return chains.get(key) ?? [key];
+}
+
+/** One HMAC step of the chain: the pseudonym under `key` of an earlier link `p` (hex). */
+export function chainStep(key: Uint8Array, p: string): string {
+  return createHmac("sha256", key).update(p, "utf8").digest("hex");
+}
+
+/** HMAC of `material` through the whole chain. */
+export function chainedHmac(key: Uint8Array, material: string): string {
+  const chain = chainOf(key);
+  let p = createHmac("sha256", chain[0]!).update(material, "utf8").digest("hex");
+  for (let i = 1; i < chain.length; i++) p = chainStep(chain[i]!, p);
+  return p;
+}
+
+/** Identifies a key chain (stored in pseudonym_keys); reveals nothing usable about the keys. */
+export function keyFingerprint(key: Uint8Array): string {
+  return chainedHmac(key, "sievert:key-fingerprint").slice(0, 16);
 }
 
 /** Hex when the text is all hex digits (even length), else base64. */
@@ -92,7 +150,7 @@ export function parseKey(text: string, where: string): Buffer {
 export function pseudonymise(identity: PatientIdentity, key: Uint8Array): string | null {
   const material = pseudonymMaterial(identity);
   if (material === null) return null;
-  return createHmac("sha256", key).update(material, "utf8").digest("hex");
+  return chainedHmac(key, material);
 }
 
 function pseudonymMaterial(identity: PatientIdentity): string | null {
