@@ -13,7 +13,7 @@ import { openTestDatabase } from "../helpers/db.ts";
 const MIGRATION_COUNT = (JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, "meta/_journal.json"), "utf8")) as { entries: unknown[] }).entries.length;
 
 /** Every table the drizzle schema defines: the migrations in sql/ must create exactly these. */
-const TABLES = [...new Set(Object.values(schemaModule).filter((v): v is Table => is(v, Table)).map((t) => getTableName(t)))].sort();
+const TABLES = [...new Set((Object.values(schemaModule) as unknown[]).filter((v): v is Table => is(v as Table, Table)).map((t) => getTableName(t)))].sort();
 const toOpen: OpenedDatabase[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
