@@ -123,13 +123,17 @@ export async function buildReport(app: AnyHono, options: ReportOptions): Promise
   const alertD = getDashboard("alerts")!;
   const unmD = getDashboard("unmapped")!;
 
-  const [drl, trends, repeats, alerts, unmapped] = await Promise.all([
+  const [drl, trends, repeats, alerts, unmapped, catalogue] = await Promise.all([
     readSource(app, drlD.meta.source.path, { ...drlD.meta.source.params, ...base }),
     readSource(app, trendD.meta.source.path, { ...trendD.meta.source.params, ...(trust ? { trust } : {}), from: tw.from, to: tw.to }),
-    readSource(app, repD.meta.source.path, { ...repD.meta.source.params, ...base }),
+    readSource(app, repD.meta.source.path, { ...repD.meta.source.params, ...(trust ? { trust } : {}), from: period.from!.slice(0, 7), to: period.to!.slice(0, 7) }),
     readSource(app, alertD.meta.source.path, { status: "all", limit: "1000", ...(trust ? { trust } : {}) }),
     readSource(app, unmD.meta.source.path, { ...unmD.meta.source.params, ...base }),
+    readSource(app, "/api/v1/analytics/exams", {}),
   ]);
+  // APIs that give only an exam code (repeats, alerts): add the catalogue name.
+  const examNames = new Map(catalogue.rows.map((r) => [String(r.code), String(r.name)]));
+  for (const s of [repeats, alerts]) s.rows = s.rows.map((r) => (typeof r.examCode === "string" && r.exam_name === undefined ? { ...r, exam_name: examNames.get(r.examCode) ?? r.examCode } : r));
   // Alerts have no date filter in their API: keep those whose study date is in the period.
   const pf = alertD.meta.periodField ?? "studyDate";
   alerts.rows = alerts.rows.filter((r) => typeof r[pf] === "string" && (r[pf] as string).slice(0, 10) >= period.from! && (r[pf] as string).slice(0, 10) <= period.to!);
@@ -142,7 +146,7 @@ export async function buildReport(app: AnyHono, options: ReportOptions): Promise
     { id: "drl", title: "Room medians against the national DRL", n: sumN(drlCharted), sources: [drl.url], rows: drlCharted, state: drl.state },
     { id: "above", title: "Exams above the national DRL", n: sumN(aboveRows), sources: [drl.url], rows: aboveRows, state: drl.state },
     { id: "trends", title: "Monthly median dose per exam and trust", n: sumN(trendRows), sources: [trends.url], rows: trendRows, state: trends.state },
-    { id: "repeats", title: "Repeat-imaging rates", n: sumN(repeats.rows) || repeats.rows.length, sources: [repeats.url], rows: repeats.rows, state: repeats.state },
+    { id: "repeats", title: "Repeat-imaging rates", n: repeats.rows.reduce((a, r) => a + (Number(r.exams) || 0), 0), sources: [repeats.url], rows: repeats.rows, state: repeats.state },
     { id: "alerts", title: "High-dose alerts", n: alerts.rows.length, sources: [alerts.url], rows: alerts.rows, state: alerts.state },
   ];
   const [drlSvg, trendSvg, repSvg, alertSvg] = await Promise.all([
@@ -178,7 +182,7 @@ export async function buildReport(app: AnyHono, options: ReportOptions): Promise
 <tr><td>Room medians above the national DRL</td><td>${aboveRows.filter((r) => r.status === "above").length} with at least the minimum sample (${fmtInt(minSample)} exams); ${aboveRows.filter((r) => r.status !== "above").length} more on fewer exams</td></tr>
 <tr><td>Exams in the DRL comparison</td><td>${fmtInt(fig("drl").n)} (${drlCharted.length} room × exam × quantity rows with a national DRL)</td></tr>
 <tr><td>Exams not mapped to a standard exam</td><td>${fmtInt(unmappedN)} (left out of the comparison)</td></tr>
-<tr><td>Repeat-imaging rates</td><td>${repeats.state === "ok" ? `${repeats.rows.length} rows` : "not available yet"}</td></tr>
+<tr><td>Repeat imaging</td><td>${repeats.state === "ok" ? `${fmtInt(repeats.rows.reduce((a, r) => a + (Number(r.repeats) || 0), 0))} repeats in ${fmtInt(repeats.rows.reduce((a, r) => a + (Number(r.exams) || 0), 0))} exams with a repeat rule` : "not available yet"}</td></tr>
 <tr><td>High-dose alerts</td><td>${alerts.state === "ok" ? `${alerts.rows.length} in the period` : "not available yet"}</td></tr>
 </tbody></table>
 <p>The DRL comparison follows ICRP 135: the median of each room is compared with the national DRL of the same exam and age band; a single patient's dose is never compared with a DRL. "Insufficient data" means fewer exams than the minimum sample; such rows are shown but not counted as above.</p>
@@ -206,9 +210,9 @@ ${trendTable.length ? table(trendD, trendTable, `Table 2. Monthly medians (${n(f
 <h2>Repeat imaging</h2>
 ${repeats.state !== "ok" ? unavailableNote(repeats, "Repeat-imaging rates") : `
 <figure id="fig-repeats" data-figure="repeats" data-n="${fig("repeats").n}">${repSvg || "<p>No repeats recorded in this period.</p>"}
-<figcaption>Figure 3. Repeat-imaging rate per trust and exam. n = ${fmtInt(fig("repeats").n)}.</figcaption></figure>
+<figcaption>Figure 3. Repeat-imaging rate per exam and trust over the period (repeats ÷ exams, summed over its months). n = ${fmtInt(fig("repeats").n)} exams with a repeat rule, ${fmtInt(repeats.rows.reduce((a, r) => a + (Number(r.repeats) || 0), 0))} repeats.</figcaption></figure>
 ${sourceList(fig("repeats").sources)}
-${repeats.rows.length ? table(repD, repeats.rows, "Table 3. Repeat-imaging rates") : ""}`}
+${repeats.rows.length ? table(repD, repeats.rows, "Table 3. Repeat-imaging rates per month") : ""}`}
 </section>
 
 <section class="report-section" id="alerts" data-section="alerts">

@@ -31,6 +31,18 @@ export function drillLink(d: Dashboard, f: Filters, row: Row): string | null {
   return `/dashboards/drilldown?${p.toString()}`;
 }
 
+/** What the browser needs to build a drill-down link for an aggregated mark (no _drill field). */
+export function drillTemplate(d: Dashboard, f: Filters): { map: Record<string, string>; context: Record<string, string> } {
+  const context: Record<string, string> = { back: d.name };
+  if (f.trust) context.trust = f.trust;
+  if (f.device !== null) context.device = String(f.device);
+  if (f.modality) context.modality = f.modality;
+  if (f.exam) context.exam = f.exam;
+  if (f.quantity) context.quantity = f.quantity;
+  if (f.period.kind !== "all") context.period = f.period.label;
+  return { map: d.meta.drilldown, context };
+}
+
 export function cell(col: TableColumn, row: Row): string {
   const v = row[col.field];
   const unit = col.unitField ? (row[col.unitField] as string | null | undefined) : null;
@@ -60,13 +72,13 @@ export function dataTable(d: Dashboard, rows: Row[], caption: string, drill: (r:
   const anyDrill = shown.some((r) => drill(r) !== null);
   return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${caption}"><table>
 <caption>${caption}${rows.length > shown.length ? ` (first ${shown.length} of ${rows.length} rows; download the CSV for all)` : ""}</caption>
-<thead><tr>${d.meta.table.map((c) => html`<th scope="col"${numeric(c) ? raw(' class="n"') : ""}>${c.title}</th>`)}${anyDrill ? html`<th scope="col">Behind this row</th>` : ""}</tr></thead>
+<thead><tr>${d.meta.table.map((c) => html`<th scope="col"${numeric(c) ? raw(' class="n"') : ""}>${c.title}</th>`)}${anyDrill ? html`<th scope="col">Details</th>` : ""}</tr></thead>
 <tbody>${shown.map((r) => {
     const link = drill(r);
     return html`<tr>${d.meta.table.map((c) => {
       const cls = [numeric(c) ? "n" : "", c.field === "status" ? statusClass(r[c.field]) : ""].filter(Boolean).join(" ");
       return html`<td${cls ? raw(` class="${cls}"`) : ""}>${cell(c, r)}</td>`;
-    })}${anyDrill ? html`<td>${link ? html`<a href="${link}">events and studies</a>` : "–"}</td>` : ""}</tr>`;
+    })}${anyDrill ? html`<td class="drill">${link ? html`<a href="${link}">events and studies</a>` : "–"}</td>` : ""}</tr>`;
   })}</tbody></table></div>`;
 }
 
@@ -86,7 +98,9 @@ export function dashboardPage(d: Dashboard, f: Filters, problems: string[], choi
   const withLinks = rows.map((r) => ({ ...r, _drill: drill(r) }));
   const selection = describeFilters(f, choices);
   const csv = source.url.includes("/api/") ? `${source.url}${source.url.includes("?") ? "&" : "?"}format=csv` : null;
-  const nExams = rows.reduce((a, r) => a + (typeof r.n_exams === "number" ? r.n_exams : 0), 0);
+  const nExams = rows.reduce((a, r) => a + (typeof r.n_exams === "number" ? r.n_exams : typeof r.exams === "number" ? r.exams : 0), 0);
+  const refSources = d.meta.sourcesField ? [...new Set(rows.map((r) => r[d.meta.sourcesField!]).filter((v): v is string => typeof v === "string" && v !== ""))] : [];
+  const unit = d.meta.source.path === "/dashboards/data/values.json" ? "values" : "rows";
   let body: Html;
   if (source.state === "unavailable") {
     body = html`<div class="notice unavailable" role="status"><strong>Not available yet.</strong> This dashboard reads <code>${source.url.split("?")[0]}</code>, which this Sievert build does not provide yet. It will show data as soon as that API is deployed; nothing here is estimated or made up.</div>`;
@@ -96,16 +110,17 @@ export function dashboardPage(d: Dashboard, f: Filters, problems: string[], choi
     body = html`<div class="notice" role="status">${d.meta.emptyMessage ?? "No data for this selection."} (${selection})</div>`;
   } else {
     const chartLabel = `${d.meta.title} chart for ${selection}. ${String(d.spec.description ?? "")} The same numbers are in the table below; each row links to the events and studies behind it.`;
-    body = html`<p class="summary-line">${rows.length} rows${nExams ? html`, ${fmtInt(nExams)} exams` : ""} · ${selection} ·
+    body = html`<p class="summary-line">${fmtInt(rows.length)} ${unit}${nExams ? html`, ${fmtInt(nExams)} exams` : ""} · ${selection} ·
 source <a href="${source.url}">${source.url}</a>${csv ? html` · <a href="${csv}">download CSV</a>` : ""}</p>
 <figure class="chart">
 <div id="chart-wrap" role="img" aria-label="${chartLabel}"><div id="chart" class="chart-host" data-state="loading"></div></div>
-<figcaption>${String(d.spec.description ?? "")} Click a point or bar to see the events and studies behind it.${d.meta.notes ? html` ${d.meta.notes}` : ""}</figcaption>
+<figcaption>${String(d.spec.description ?? "")} Click a point, bar or cell to see the events and studies behind it.${d.meta.notes ? html` ${d.meta.notes}` : ""}</figcaption>
 </figure>
 <noscript><p class="notice">The chart needs JavaScript; the table below has the same numbers.</p></noscript>
 <h2 id="table-heading">Data table</h2>
 ${dataTable(d, tableRows, `${d.meta.title}: ${selection}`, drill)}
-${jsonScript("sievert-dashboard", { name: d.name, spec: d.spec, rows: withLinks })}`;
+${refSources.length ? html`<p class="note">Reference levels: ${refSources.join("; ")}.</p>` : ""}
+${jsonScript("sievert-dashboard", { name: d.name, spec: d.spec, rows: withLinks, drill: drillTemplate(d, f) })}`;
   }
   return page({
     title: d.meta.title,

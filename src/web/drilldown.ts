@@ -11,6 +11,7 @@ import { fmtInt, fmtNum, fmtRatio, page, type Html } from "./layout.ts";
 import { describeFilters } from "./dashboard-page.ts";
 import { getDashboard } from "./specs.ts";
 import type { AnalyticsStore } from "../analytics/store.ts";
+import type { SourceResult } from "./source.ts";
 
 export interface DrillParams {
   ageBand: string | null;
@@ -19,7 +20,10 @@ export interface DrillParams {
   back: string | null;
 }
 
-const LEVEL: Record<string, string> = { exam: "whole exam", event: "one sequence / view" };
+function levelText(r: Row): string {
+  if (r.level === "exam") return "whole exam";
+  return r.modality === "MG" ? "one view" : r.modality === "CT" ? "one CT sequence" : "one irradiation event";
+}
 
 export async function drilldownPage(store: AnalyticsStore, f: Filters, p: DrillParams, choices: FilterChoices): Promise<Html> {
   const back = p.back ? getDashboard(p.back) : undefined;
@@ -53,7 +57,7 @@ ${summary.length
 <div class="table-wrap" tabindex="0" role="region" aria-label="Values behind the selection"><table><caption>Values behind: ${selection}${rows.length >= 5000 ? " (first 5,000)" : ""}</caption>
 <thead><tr><th scope="col">Study date</th><th scope="col">Trust</th><th scope="col">Room</th><th scope="col">Exam</th><th scope="col">Age band</th><th scope="col">Value is for</th><th scope="col">Quantity</th><th scope="col" class="n">Value</th><th scope="col" class="n">÷ DRL</th><th scope="col">Study description</th><th scope="col">Dose object</th></tr></thead>
 <tbody>${rows.map(
-      (r) => html`<tr><td>${String(r.study_date ?? "–")}</td><td>${String(r.trust_ods ?? "–")}</td><td>${String(r.device ?? "–")}</td><td>${String(r.exam_name ?? r.exam_code)}</td><td>${String(r.age_band ?? "–")}</td><td>${LEVEL[String(r.level)] ?? String(r.level)}</td><td>${QUANTITY_LABELS[String(r.quantity)] ?? String(r.quantity)}</td><td class="n">${fmtNum(r.value)} ${String(r.unit ?? "")}</td><td class="n">${fmtRatio(r.ratio_to_drl)}</td><td>${String(r.description ?? "–")}</td><td>${r.sop_instance_uid ? html`<a href="/api/v1/objects/${String(r.sop_instance_uid)}">DoseReport${r.event_id !== null && r.event_id !== undefined ? " (events)" : ""}</a>` : "–"}</td></tr>`,
+      (r) => html`<tr><td class="nowrap">${String(r.study_date ?? "–")}</td><td>${String(r.trust_ods ?? "–")}</td><td>${String(r.device ?? "–")}</td><td>${String(r.exam_name ?? r.exam_code)}</td><td>${String(r.age_band ?? "–")}</td><td>${levelText(r)}</td><td>${QUANTITY_LABELS[String(r.quantity)] ?? String(r.quantity)}</td><td class="n">${fmtNum(r.value)} ${String(r.unit ?? "")}</td><td class="n">${fmtRatio(r.ratio_to_drl)}</td><td>${String(r.description ?? "–")}</td><td>${r.sop_instance_uid ? html`<a href="/api/v1/objects/${String(r.sop_instance_uid)}">DoseReport${r.event_id !== null && r.event_id !== undefined ? " (events)" : ""}</a>` : "–"}</td></tr>`,
     )}</tbody></table></div>`;
   }
   return page({
@@ -62,5 +66,26 @@ ${summary.length
     body: html`${backLink}<h1>Events and studies behind the selection</h1>
 <p class="question">Single values with their study and dose object. Study-level rows only: no patient identifiers are shown.</p>
 ${body}`,
+  });
+}
+
+/** Drill-down of a repeat-rate bar: the recorded repeats (study UIDs, interval, trusts), no patient data. */
+export function repeatsDrilldown(f: Filters, repeats: SourceResult, choices: FilterChoices): Html {
+  const selection = describeFilters(f, choices);
+  const hours = (h: unknown): string => (typeof h === "number" ? (h >= 48 ? `${fmtNum(h / 24)} days` : `${fmtNum(h)} h`) : "–");
+  const body =
+    repeats.state !== "ok"
+      ? html`<div class="notice unavailable" role="status">Recorded repeats are not available: ${repeats.message ?? ""}</div>`
+      : html`<p class="summary-line">${repeats.rows.length} repeats · ${selection} · source <a href="${repeats.url}">${repeats.url}</a></p>
+<div class="table-wrap" tabindex="0" role="region" aria-label="Recorded repeats"><table><caption>Recorded repeats: ${selection}</caption>
+<thead><tr><th scope="col">Month</th><th scope="col">Trust</th><th scope="col">Exam</th><th scope="col">Prior trust</th><th scope="col">Prior exam</th><th scope="col">Rule family</th><th scope="col" class="n">Interval</th><th scope="col" class="n">Window</th><th scope="col">Study</th><th scope="col">Prior study</th></tr></thead>
+<tbody>${repeats.rows.map(
+          (r) => html`<tr><td class="nowrap">${String(r.month ?? "–")}</td><td>${String(r.trustOds ?? "–")}</td><td>${String(r.examCode ?? "–")}</td><td>${String(r.priorTrustOds ?? "–")}</td><td>${String(r.priorExamCode ?? "–")}</td><td>${String(r.family ?? "–")}</td><td class="n">${hours(r.intervalHours)}</td><td class="n">${hours(r.windowHours)}</td><td><code>${String(r.studyInstanceUid ?? "–")}</code></td><td><code>${String(r.priorStudyInstanceUid ?? "–")}</code></td></tr>`,
+        )}</tbody></table></div>`;
+  return page({
+    title: "Recorded repeats",
+    active: "repeat-rates",
+    body: html`<p><a href="/dashboards/repeat-rates">← Back to Repeat imaging</a></p><h1>Repeats behind the selection</h1>
+<p class="question">Each exam counted as a repeat, with the comparable prior exam it repeated. Study UIDs only: no patient identifiers are shown.</p>${body}`,
   });
 }

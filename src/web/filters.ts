@@ -60,15 +60,16 @@ export function filterQuery(f: Filters, extra: Record<string, string | number | 
 }
 
 /** Analytics API filter parameters (from/to instead of period). */
-export function apiParams(f: Filters, names: readonly FilterName[]): Record<string, string> {
+export function apiParams(f: Filters, names: readonly FilterName[], dateFormat: "day" | "month" = "day"): Record<string, string> {
   const out: Record<string, string> = {};
   if (f.trust && names.includes("trust")) out.trust = f.trust;
   if (f.device !== null && names.includes("device")) out.device = String(f.device);
   if (f.modality && names.includes("modality")) out.modality = f.modality;
   if (f.exam && names.includes("exam")) out.exam = f.exam;
   if (names.includes("period")) {
-    if (f.period.from) out.from = f.period.from;
-    if (f.period.to) out.to = f.period.to;
+    const cut = (d: string): string => (dateFormat === "month" ? d.slice(0, 7) : d);
+    if (f.period.from) out.from = cut(f.period.from);
+    if (f.period.to) out.to = cut(f.period.to);
   }
   return out;
 }
@@ -95,6 +96,6 @@ ${names.includes("modality") ? html`<label for="f-modality">Modality<select id="
 ${names.includes("exam") ? html`<label for="f-exam">Exam<select id="f-exam" name="exam">${options(choices.exams.filter((e) => !f.modality || e.modality === f.modality).map((e) => ({ value: e.code, label: e.name })), f.exam, "All exams")}</select></label>` : ""}
 ${names.includes("period") ? html`<label for="f-period">Period<select id="f-period" name="period">${options(periodValues, f.period.kind === "all" ? "" : f.period.label, "All dates")}</select></label>` : ""}
 ${names.includes("quantity") ? html`<label for="f-quantity">Quantity<select id="f-quantity" name="quantity">${options(choices.quantities.map((q) => ({ value: q, label: QUANTITY_LABELS[q] ?? q })), f.quantity, "Main quantity of each exam")}</select></label>` : ""}
-<button type="submit">Apply filters</button> <a class="button secondary" href="${action}${hidden.from ? `?from=${hidden.from}` : ""}">Reset</a>
+<button type="submit">Apply filters</button> <a class="button secondary" href="${action}">Reset</a>
 </form>`;
 }

@@ -17,8 +17,8 @@ import { listTrusts } from "../db/queries.ts";
 import { buildReport, ReportPeriodError } from "../report/build.ts";
 import { ChromiumMissingError, htmlToPdf } from "../report/pdf.ts";
 import { dashboardPage } from "./dashboard-page.ts";
-import { distributionSummary, doseValues, filterChoices, freshness, type Row } from "./data.ts";
-import { drilldownPage } from "./drilldown.ts";
+import { distributionSummary, doseValues, filterChoices, freshness, type FilterChoices, type Row } from "./data.ts";
+import { drilldownPage, repeatsDrilldown } from "./drilldown.ts";
 import { apiParams, filterForm, parseFilters } from "./filters.ts";
 import { page } from "./layout.ts";
 import { overviewPage } from "./overview.ts";
@@ -41,6 +41,20 @@ const STATIC: Record<string, { path: () => string; type: string }> = {
   "sievert.css": { path: () => fileURLToPath(new URL("./static/sievert.css", import.meta.url)), type: "text/css; charset=utf-8" },
 };
 const staticCache = new Map<string, Buffer>();
+
+/** from/to as YYYY-MM (the repeats API's months). */
+export function monthWindow(w: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, v.slice(0, 7)]));
+}
+
+/** Rows from APIs that give only an exam code (repeats, alerts) get the catalogue name as exam_name. */
+function withExamNames(rows: Row[], choices: FilterChoices): Row[] {
+  const names = new Map(choices.exams.map((e) => [e.code, e.name]));
+  return rows.map((r) => {
+    const code = r.examCode ?? r.exam_code;
+    return r.exam_name === undefined && typeof code === "string" ? { ...r, exam_name: names.get(code) ?? code } : r;
+  });
+}
 
 export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppServices): void {
   const store = async (): Promise<AnalyticsStore> => (services.analytics ?? (await analyticsFor(services.db))).store;
@@ -71,7 +85,7 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
       readSource(app, "/api/v1/analytics/trends", { period: trendPeriod, ...trust, ...(previous?.from ? { from: previous.from } : {}), ...(window.to ? { to: window.to } : {}) }),
       readSource(app, "/api/v1/analytics/unmapped", { ...trust, ...window }),
       readSource(app, "/api/v1/alerts", { status: "open", limit: "1", ...trust }),
-      readSource(app, "/api/v1/repeats/rates", { ...trust, ...window }),
+      readSource(app, "/api/v1/repeats/rates", { ...trust, ...monthWindow(window) }),
       freshness(services.db),
       listTrusts(services.db),
     ]);
@@ -109,6 +123,17 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
     const { filters } = parseFilters(c.req.query());
     const description = c.req.query("description");
     const back = c.req.query("back") ?? null;
+    if (back === "repeat-rates") {
+      const f = filters.period;
+      const repeats = await readSource(app, "/api/v1/repeats", {
+        ...(filters.trust ? { trust: filters.trust } : {}),
+        ...(filters.exam ? { exam: filters.exam } : {}),
+        ...(f.from ? { from: f.from.slice(0, 7) } : {}),
+        ...(f.to ? { to: f.to.slice(0, 7) } : {}),
+        limit: "1000",
+      });
+      return c.html(repeatsDrilldown(filters, repeats, await filterChoices(s)));
+    }
     const ageBand = c.req.query("ageBand");
     return c.html(
       await drilldownPage(
@@ -126,7 +151,7 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
     const s = await store();
     const choices = await filterChoices(s);
     const { filters, problems } = parseFilters(c.req.query());
-    const params = { ...d.meta.source.params, ...apiParams(filters, d.meta.filters) };
+    const params = { ...d.meta.source.params, ...apiParams(filters, d.meta.filters, d.meta.source.dateFormat) };
     if (d.meta.source.path === "/dashboards/data/values.json") {
       const vf = { trust: filters.trust, device: filters.device, exam: filters.exam, modality: filters.modality, quantity: filters.quantity, from: filters.period.from, to: filters.period.to, primaryOnly: true };
       const [rows, summary] = await Promise.all([doseValues(s, vf, 20000), distributionSummary(s, vf)]);
@@ -134,7 +159,7 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
       return c.html(dashboardPage(d, filters, problems, choices, { state: "ok", rows, total: rows.length, url }, rows, summary));
     }
     const source = await readSource(app, d.meta.source.path, params);
-    let rows: Row[] = d.meta.primaryQuantity ? selectQuantity(source.rows, filters.quantity) : source.rows;
+    let rows: Row[] = withExamNames(d.meta.primaryQuantity ? selectQuantity(source.rows, filters.quantity) : source.rows, choices);
     // Sources without date or modality filters (alerts): the page applies them to the rows.
     const pf = d.meta.periodField;
     if (pf && filters.period.from && filters.period.to) rows = rows.filter((r) => typeof r[pf] === "string" && (r[pf] as string).slice(0, 10) >= filters.period.from! && (r[pf] as string).slice(0, 10) <= filters.period.to!);

@@ -80,6 +80,13 @@ function unavailable(what: string, s: SourceResult): Html {
     : html`<div class="notice error" role="alert">${what} could not be read: ${s.message ?? ""}</div>`;
 }
 
+function repeatsLine(rows: Row[], periodText: string, link: string): Html {
+  const sum = (k: string): number => rows.reduce((a, r) => a + (Number(r[k]) || 0), 0);
+  const exams = sum("exams");
+  const repeats = sum("repeats");
+  return html`<p>${fmtInt(repeats)} repeat exam(s) in ${fmtInt(exams)} exams with a repeat rule (${exams ? ((100 * repeats) / exams).toFixed(1) : "0.0"} %), ${fmtInt(sum("crossTrustRepeats"))} of them after an exam at another trust, ${periodText}. <a href="${link}">See repeat imaging</a>.</p>`;
+}
+
 export function overviewPage(d: OverviewData): Html {
   const f = d.filters;
   const cur = f.period;
@@ -120,7 +127,7 @@ ${d.trends.state !== "ok"
   ? unavailable("Trends", d.trends)
   : !d.previous
     ? html`<p class="muted">Choose a quarter, month or year to compare it with the one before.</p>`
-    : html`<table><caption>Exams received per trust (main dose quantity of each exam)</caption>
+    : html`<table><caption>Exams per trust, by study date</caption>
 <thead><tr><th scope="col">Trust</th><th scope="col" class="n">${d.previous.label}</th><th scope="col" class="n">${cur.label}</th></tr></thead>
 <tbody>${[...new Set([...examsBefore.keys(), ...examsNow.keys()])].sort().map((t) => html`<tr><td>${t}</td><td class="n">${fmtInt(examsBefore.get(t) ?? 0)}</td><td class="n">${fmtInt(examsNow.get(t) ?? 0)}</td></tr>`)}</tbody></table>
 ${bigChanges.length
@@ -155,7 +162,7 @@ ${d.drl.state !== "ok"
 
 <section aria-labelledby="h-alerts"><h2 id="h-alerts">Alerts and repeat imaging</h2>
 ${d.alerts.state === "ok" ? html`<p>${openAlerts} open high-dose alert(s). <a href="/dashboards/alerts${q(trustQ, periodQ)}">Review them</a>.</p>` : unavailable("High-dose alerts", d.alerts)}
-${d.repeats.state === "ok" ? html`<p>${d.repeats.rows.length} repeat-rate rows for ${periodText}. <a href="/dashboards/repeat-rates${q(trustQ, periodQ)}">See repeat imaging</a>.</p>` : unavailable("Repeat-imaging rates", d.repeats)}
+${d.repeats.state === "ok" ? repeatsLine(d.repeats.rows, periodText, `/dashboards/repeat-rates${q(trustQ, periodQ)}`) : unavailable("Repeat-imaging rates", d.repeats)}
 </section>
 
 <section aria-labelledby="h-fresh"><h2 id="h-fresh">Data freshness per trust and device</h2>

@@ -24,7 +24,8 @@ export interface DashboardMeta {
   order: number;
   title: string;
   question: string;
-  source: { path: string; params: Record<string, string> };
+  /** dateFormat "month": the API takes from/to as YYYY-MM (repeats). */
+  source: { path: string; params: Record<string, string>; dateFormat?: "day" | "month" };
   filters: FilterName[];
   /** Only the main quantity per exam unless a quantity is chosen. */
   primaryQuantity?: boolean;
@@ -34,6 +35,8 @@ export interface DashboardMeta {
   emptyMessage?: string;
   /** For sources without from/to filters: the date field the period filter is applied to here. */
   periodField?: string;
+  /** Column listing the reference (e.g. DRL) sources, shown under the table. */
+  sourcesField?: string;
   table: TableColumn[];
 }
 

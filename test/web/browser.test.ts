@@ -142,6 +142,19 @@ describe.skipIf(skip)("dashboards in Chromium", () => {
     });
   }
 
+  it("repeat-rates: clicking a cell lists the recorded repeats behind it", async () => {
+    await open("/dashboards/repeat-rates?trust=RPA");
+    const cells = page.locator("#chart svg .mark-rect path");
+    expect(await cells.count()).toBeGreaterThan(0);
+    await Promise.all([page.waitForURL(/\/dashboards\/drilldown\?/, { timeout: 15_000 }), cells.first().click({ force: true })]);
+    const url = new URL(page.url());
+    expect(url.searchParams.get("back")).toBe("repeat-rates");
+    expect(url.searchParams.get("trust")).toBe("RPA");
+    expect(url.searchParams.get("exam")).toMatch(/^[A-Z0-9_]+$/);
+    expect(await page.locator("h1").innerText()).toMatch(/Repeats behind the selection/);
+    await shot("drilldown-from-repeat-rates");
+  });
+
   it("the committee report page offers the PDF and the HTML", async () => {
     await open("/report");
     expect(await page.getByRole("link", { name: "Download PDF" }).getAttribute("href")).toMatch(/format=pdf/);

@@ -8,6 +8,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { createApp, type SievertApp } from "../../src/api/app.ts";
 import { AnalyticsService, registerAnalytics } from "../../src/analytics/service.ts";
 import { loadDemoData } from "../../src/cli/demo.ts";
+import { detectRepeats } from "../../src/repeats/index.ts";
 import type { SievertDb } from "../../src/db/client.ts";
 import { openTestDatabase, TEST_KEY } from "../helpers/db.ts";
 
@@ -26,6 +27,7 @@ export interface SampleApp {
 export async function startSampleApp(options: { listen?: boolean } = {}): Promise<SampleApp> {
   const opened = await openTestDatabase();
   await loadDemoData(opened.db, SAMPLE_DIR, TEST_KEY);
+  await detectRepeats(opened.db, TEST_KEY); // what the repeat detector does after ingest in the service
   const analytics = await AnalyticsService.open(opened.db, { path: ":memory:" });
   registerAnalytics(opened.db, analytics);
   await analytics.sync();
