@@ -5,6 +5,7 @@
  *   2. ingest  RDSRs/s stored: real Postgres (concurrency 8) vs embedded PGlite
  *   3. stow    RDSRs/s received over STOW-RS into Postgres vs dcmtk storescp over C-STORE (bench/stow.ts)
  *   4. dimse   RDSRs/s received over C-STORE by Sievert's SCP into Postgres vs dcmtk storescp (bench/dimse.ts)
+ *   5. repeats precheck latency at 200 concurrent requests over bulk-loaded exams, on-ingest check cost (bench/repeats.ts)
  *
  * Prints a table per section and writes bench/results/<section>.json. A section whose module,
  * corpus, tool or server is missing is skipped with the reason; the exit status is non-zero
@@ -30,8 +31,9 @@ import { loadDb, loadIngest, loadParser, loadSynth } from "./modules.ts";
 import { runParseSection, saveParse } from "./parse-bench.ts";
 import { runStowSection, saveStow } from "./stow.ts";
 import { runDimseSection } from "./dimse.ts";
+import { runRepeatsSection } from "./repeats.ts";
 
-const SECTIONS = ["parse", "ingest", "stow", "dimse"] as const;
+const SECTIONS = ["parse", "ingest", "stow", "dimse", "repeats"] as const;
 type Section = (typeof SECTIONS)[number];
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -118,6 +120,11 @@ async function main(): Promise<number> {
 
   if (run("dimse")) {
     const file = await runDimseSection({ n: quick ? 200 : 1200, databaseUrl, write });
+    if (file) written.push(file);
+  }
+
+  if (run("repeats")) {
+    const file = await runRepeatsSection({ databaseUrl, write, ...(quick ? { exams: 100_000, seconds: 3, ingestObjects: 50 } : {}) });
     if (file) written.push(file);
   }
 
