@@ -182,7 +182,7 @@ export async function buildReport(app: AnyHono, options: ReportOptions): Promise
 <tr><td>Room medians above the national DRL</td><td>${aboveRows.filter((r) => r.status === "above").length} with at least the minimum sample (${fmtInt(minSample)} exams); ${aboveRows.filter((r) => r.status !== "above").length} more on fewer exams</td></tr>
 <tr><td>Exams in the DRL comparison</td><td>${fmtInt(fig("drl").n)} (${drlCharted.length} room × exam × quantity rows with a national DRL)</td></tr>
 <tr><td>Exams not mapped to a standard exam</td><td>${fmtInt(unmappedN)} (left out of the comparison)</td></tr>
-<tr><td>Repeat imaging</td><td>${repeats.state === "ok" ? `${fmtInt(repeats.rows.reduce((a, r) => a + (Number(r.repeats) || 0), 0))} repeats in ${fmtInt(repeats.rows.reduce((a, r) => a + (Number(r.exams) || 0), 0))} exams with a repeat rule` : "not available yet"}</td></tr>
+<tr><td>Repeat imaging</td><td>${repeats.state === "ok" ? `${plural(repeats.rows.reduce((a, r) => a + (Number(r.repeats) || 0), 0), "repeat")} in ${fmtInt(repeats.rows.reduce((a, r) => a + (Number(r.exams) || 0), 0))} exams with a repeat rule` : "not available yet"}</td></tr>
 <tr><td>High-dose alerts</td><td>${alerts.state === "ok" ? `${alerts.rows.length} in the period` : "not available yet"}</td></tr>
 </tbody></table>
 <p>The DRL comparison follows ICRP 135: the median of each room is compared with the national DRL of the same exam and age band; a single patient's dose is never compared with a DRL. "Insufficient data" means fewer exams than the minimum sample; such rows are shown but not counted as above.</p>
@@ -192,9 +192,9 @@ export async function buildReport(app: AnyHono, options: ReportOptions): Promise
 <h2>Exams above the national DRL</h2>
 ${drl.state !== "ok" ? unavailableNote(drl, "The DRL comparison") : `
 <figure id="fig-drl" data-figure="drl" data-n="${fig("drl").n}">${drlSvg || "<p>No exam in this period has a national DRL to compare with.</p>"}
-<figcaption>Figure 1. Room median ÷ national DRL for each exam and dose quantity; 1 is the DRL. ${n(fig("drl"))} in ${drlCharted.length} rows. Colour: status; shape: trust.</figcaption></figure>
+<figcaption>Figure 1. Room median ÷ national DRL for each exam and dose quantity; 1 is the DRL. ${n(fig("drl"))} in ${drlCharted.length} rows. Colour: red above, blue below the DRL, pale when the room has fewer exams than the minimum sample; shape: trust.</figcaption></figure>
 ${sourceList(fig("drl").sources)}
-${aboveRows.length ? table(drlD, aboveRows, `Table 1. Room medians above the national DRL (${n(fig("above"))})`) : "<p>No room median is above its national DRL in this period.</p>"}`}
+${aboveRows.length ? table(drlD, aboveRows, `Table 1. Room medians above the national DRL: ${aboveRows.filter((r) => r.status === "above").length} with status "above", ${aboveRows.filter((r) => r.status !== "above").length} on fewer exams than the minimum sample (${n(fig("above"))})`) : "<p>No room median is above its national DRL in this period.</p>"}`}
 </section>
 
 <section class="report-section" id="trends" data-section="trends">
@@ -210,7 +210,7 @@ ${trendTable.length ? table(trendD, trendTable, `Table 2. Monthly medians (${n(f
 <h2>Repeat imaging</h2>
 ${repeats.state !== "ok" ? unavailableNote(repeats, "Repeat-imaging rates") : `
 <figure id="fig-repeats" data-figure="repeats" data-n="${fig("repeats").n}">${repSvg || "<p>No repeats recorded in this period.</p>"}
-<figcaption>Figure 3. Repeat-imaging rate per exam and trust over the period (repeats ÷ exams, summed over its months). n = ${fmtInt(fig("repeats").n)} exams with a repeat rule, ${fmtInt(repeats.rows.reduce((a, r) => a + (Number(r.repeats) || 0), 0))} repeats.</figcaption></figure>
+<figcaption>Figure 3. Repeat-imaging rate per exam and trust over the period (repeats ÷ exams, summed over its months). n = ${fmtInt(fig("repeats").n)} exams with a repeat rule, ${plural(repeats.rows.reduce((a, r) => a + (Number(r.repeats) || 0), 0), "repeat")}.</figcaption></figure>
 ${sourceList(fig("repeats").sources)}
 ${repeats.rows.length ? table(repD, repeats.rows, "Table 3. Repeat-imaging rates per month") : ""}`}
 </section>
@@ -247,6 +247,10 @@ ${alerts.total >= 1000 ? "<p class=\"notice\">Only the newest 1,000 alerts were 
 <style>${CSS}</style></head>
 <body><main>${body}</main></body></html>`;
   return { title, period, trust, sections, figures, html: doc, fileStem: `sievert-report-${period.label}${trust ? `-${trust}` : ""}` };
+}
+
+function plural(n: number, word: string): string {
+  return `${fmtInt(n)} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function esc(s: string): string {

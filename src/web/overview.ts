@@ -84,7 +84,7 @@ function repeatsLine(rows: Row[], periodText: string, link: string): Html {
   const sum = (k: string): number => rows.reduce((a, r) => a + (Number(r[k]) || 0), 0);
   const exams = sum("exams");
   const repeats = sum("repeats");
-  return html`<p>${fmtInt(repeats)} repeat exam(s) in ${fmtInt(exams)} exams with a repeat rule (${exams ? ((100 * repeats) / exams).toFixed(1) : "0.0"} %), ${fmtInt(sum("crossTrustRepeats"))} of them after an exam at another trust, ${periodText}. <a href="${link}">See repeat imaging</a>.</p>`;
+  return html`<p>${fmtInt(repeats)} repeat exam${repeats === 1 ? "" : "s"} in ${fmtInt(exams)} exams with a repeat rule (${exams ? ((100 * repeats) / exams).toFixed(1) : "0.0"} %), ${fmtInt(sum("crossTrustRepeats"))} of them after an exam at another trust, ${periodText}. <a href="${link}">See repeat imaging</a>.</p>`;
 }
 
 export function overviewPage(d: OverviewData): Html {

@@ -120,6 +120,27 @@ describe("committee report", () => {
     expect(countPdfPages(new Uint8Array(await pdf.arrayBuffer()))).toBeGreaterThanOrEqual(report.sections.length);
   });
 
+  it("sievert report --no-pdf runs through the CLI on an empty data directory", async () => {
+    const { main } = await import("../../src/cli/main.ts");
+    const dataDir = mkdtempSync(join(tmpdir(), "sievert-report-data-"));
+    const saved = { dir: process.env.SIEVERT_DATA_DIR, url: process.env.DATABASE_URL };
+    process.env.SIEVERT_DATA_DIR = dataDir;
+    delete process.env.DATABASE_URL; // embedded database in dataDir
+    try {
+      const code = await main(["node", "sievert", "report", "--period", "2026-Q3", "--trust", "rvv", "--out", join(out, "cli"), "--no-pdf"]);
+      expect(code).toBe(0);
+      const html = readFileSync(join(out, "cli", "sievert-report-2026-Q3-RVV.html"), "utf8");
+      expect(html).toContain("Radiation dose report 2026-Q3 · RVV");
+      expect(html).toContain("studies dated 2026-07-01 to 2026-09-30");
+      expect(await main(["node", "sievert", "report", "--period", "2026-Q5", "--out", out])).toBe(2);
+    } finally {
+      if (saved.dir === undefined) delete process.env.SIEVERT_DATA_DIR;
+      else process.env.SIEVERT_DATA_DIR = saved.dir;
+      if (saved.url !== undefined) process.env.DATABASE_URL = saved.url;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a period it cannot read", async () => {
     await expect(buildReport(sample.app, { period: "2025-Q5" })).rejects.toThrow(/not a quarter/);
     expect((await sample.app.request("/report/download?period=nonsense")).status).toBe(400);
