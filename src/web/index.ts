@@ -57,7 +57,14 @@ function withExamNames(rows: Row[], choices: FilterChoices): Row[] {
 }
 
 export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppServices): void {
-  const store = async (): Promise<AnalyticsStore> => (services.analytics ?? (await analyticsFor(services.db))).store;
+  // The first page after start waits for one sync, so it does not show an empty analytics copy.
+  let firstSync: Promise<unknown> | null = null;
+  const store = async (): Promise<AnalyticsStore> => {
+    const svc = services.analytics ?? (await analyticsFor(services.db));
+    firstSync ??= svc.lastSync ? Promise.resolve() : svc.sync().catch((err: unknown) => services.logger?.error({ err }, "analytics sync before the first page failed"));
+    await firstSync;
+    return svc.store;
+  };
 
   app.get("/static/:file", (c) => {
     const file = c.req.param("file");
