@@ -7,6 +7,7 @@ import { openServices } from "./context.ts";
 import { loadDemoData } from "./demo.ts";
 import { analyticsFor } from "../analytics/service.ts";
 import { startAlertScanner } from "../alerts/service.ts";
+import { repeatDetectorFor } from "../repeats/index.ts";
 import { VERSION } from "./main.ts";
 
 export interface ServeOptions {
@@ -30,6 +31,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
   }
   void analyticsFor(services.db).then((a) => a.requestSync()).catch((err: unknown) => logger.error({ err }, "analytics copy could not be opened"));
   startAlertScanner(services.db, { logger }); // high-dose alerts: drains the alert queue (every SIEVERT_ALERT_SCAN_MS) and delivers webhooks
+  repeatDetectorFor(services.db, services.key, { logger }).request(); // repeat imaging: first pass now, then a sweep every 30 s whatever the source (DIMSE included)
   const app = createApp({ db: services.db, key: services.key, maxObjectBytes: config.maxObjectBytes, logger, version: VERSION });
   const host = options.host ?? config.host;
   const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? config.port }, (info) => {
