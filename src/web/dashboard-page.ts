@@ -6,7 +6,7 @@
 import { html, raw } from "hono/html";
 import { QUANTITY_LABELS, type FilterChoices, type Row } from "./data.ts";
 import { apiParams, filterForm, filterQuery, type Filters } from "./filters.ts";
-import { fmtInt, fmtNum, fmtPct, fmtRatio, jsonScript, page, statusClass, type Html } from "./layout.ts";
+import { fmtInt, fmtNum, fmtPct, fmtRatio, jsonScript, page, plural, statusClass, type Html } from "./layout.ts";
 import type { SourceResult } from "./source.ts";
 import type { Dashboard, TableColumn } from "./specs.ts";
 
@@ -100,7 +100,7 @@ export function dashboardPage(d: Dashboard, f: Filters, problems: string[], choi
   const csv = source.url.includes("/api/") ? `${source.url}${source.url.includes("?") ? "&" : "?"}format=csv` : null;
   const nExams = rows.reduce((a, r) => a + (typeof r.n_exams === "number" ? r.n_exams : typeof r.exams === "number" ? r.exams : 0), 0);
   const refSources = d.meta.sourcesField ? [...new Set(rows.map((r) => r[d.meta.sourcesField!]).filter((v): v is string => typeof v === "string" && v !== ""))] : [];
-  const unit = d.meta.source.path === "/dashboards/data/values.json" ? "values" : "rows";
+  const unit = d.meta.source.path === "/dashboards/data/values.json" ? "value" : "row";
   let body: Html;
   if (source.state === "unavailable") {
     body = html`<div class="notice unavailable" role="status"><strong>Not available yet.</strong> This dashboard reads <code>${source.url.split("?")[0]}</code>, which this Sievert build does not provide yet. It will show data as soon as that API is deployed; nothing here is estimated or made up.</div>`;
@@ -110,7 +110,7 @@ export function dashboardPage(d: Dashboard, f: Filters, problems: string[], choi
     body = html`<div class="notice" role="status">${d.meta.emptyMessage ?? "No data for this selection."} (${selection})</div>`;
   } else {
     const chartLabel = `${d.meta.title} chart for ${selection}. ${String(d.spec.description ?? "")} The same numbers are in the table below; each row links to the events and studies behind it.`;
-    body = html`<p class="summary-line">${fmtInt(rows.length)} ${unit}${nExams ? html`, ${fmtInt(nExams)} exams` : ""} · ${selection} ·
+    body = html`<p class="summary-line">${plural(rows.length, unit)}${nExams ? html`, ${plural(nExams, "exam")}` : ""} · ${selection} ·
 source <a href="${source.url}">${source.url}</a>${csv ? html` · <a href="${csv}">download CSV</a>` : ""}</p>
 <figure class="chart">
 <div id="chart-wrap" role="img" aria-label="${chartLabel}"><div id="chart" class="chart-host" data-state="loading"></div></div>

@@ -7,7 +7,7 @@
 import { html } from "hono/html";
 import { QUANTITY_LABELS, distributionSummary, doseValues, unmappedExams, type FilterChoices, type Row } from "./data.ts";
 import type { Filters } from "./filters.ts";
-import { fmtInt, fmtNum, fmtRatio, page, type Html } from "./layout.ts";
+import { fmtInt, fmtNum, fmtRatio, page, plural, type Html } from "./layout.ts";
 import { describeFilters } from "./dashboard-page.ts";
 import { getDashboard } from "./specs.ts";
 import type { AnalyticsStore } from "../analytics/store.ts";
@@ -36,7 +36,7 @@ export async function drilldownPage(store: AnalyticsStore, f: Filters, p: DrillP
   let body: Html;
   if (p.unmapped) {
     const rows = await unmappedExams(store, { trust: f.trust, device: f.device, modality: f.modality, description: p.description, from: f.period.from, to: f.period.to });
-    body = html`<p class="summary-line">${rows.length} exams not mapped to a standard exam · ${selection}</p>
+    body = html`<p class="summary-line">${plural(rows.length, "exam")} not mapped to a standard exam · ${selection}</p>
 <div class="table-wrap" tabindex="0" role="region" aria-label="Unmapped exams"><table><caption>Unmapped exams: ${selection}</caption>
 <thead><tr><th scope="col">Study date</th><th scope="col">Trust</th><th scope="col">Room</th><th scope="col">Modality</th><th scope="col">Description</th><th scope="col">Protocols</th><th scope="col" class="n">Events</th><th scope="col" class="n">DLP (mGy·cm)</th><th scope="col" class="n">DAP (Gy·cm²)</th><th scope="col">Dose object</th></tr></thead>
 <tbody>${rows.map(
@@ -46,12 +46,12 @@ export async function drilldownPage(store: AnalyticsStore, f: Filters, p: DrillP
     const filters = { trust: f.trust, device: f.device, exam: f.exam, modality: f.modality, quantity: f.quantity, ageBand: p.ageBand, from: f.period.from, to: f.period.to, primaryOnly: true };
     const [rows, summary] = await Promise.all([doseValues(store, filters), distributionSummary(store, filters)]);
     const studiesN = new Set(rows.map((r) => r.study_id)).size;
-    body = html`<p class="summary-line">${rows.length} values from ${studiesN} studies · ${selection}</p>
+    body = html`<p class="summary-line">${plural(rows.length, "value")} from ${plural(studiesN, "study", "studies")} · ${selection}</p>
 ${summary.length
   ? html`<div class="cards">${summary.map(
       (s: Row) => html`<div class="card"><div>${String(s.exam_name ?? s.exam_code)} · ${QUANTITY_LABELS[String(s.quantity)] ?? String(s.quantity)}${s.age_band !== "adult" ? ` · ${String(s.age_band)}` : ""}</div>
 <div class="big">${fmtNum(s.median)} <span style="font-size:1rem">${String(s.unit ?? "")}</span></div>
-<p>median of n = ${fmtInt(s.n)} values (${fmtInt(s.n_exams)} exams); 25th–75th percentile ${fmtNum(s.p25)}–${fmtNum(s.p75)}; national DRL ${s.drl === null ? "none" : fmtNum(s.drl)}</p></div>`,
+<p>median of n = ${plural(Number(s.n), "value")} (${plural(Number(s.n_exams), "exam")}); 25th–75th percentile ${fmtNum(s.p25)}–${fmtNum(s.p75)}; national DRL ${s.drl === null ? "none" : fmtNum(s.drl)}</p></div>`,
     )}</div>`
   : ""}
 <div class="table-wrap" tabindex="0" role="region" aria-label="Values behind the selection"><table><caption>Values behind: ${selection}${rows.length >= 5000 ? " (first 5,000)" : ""}</caption>
@@ -76,7 +76,7 @@ export function repeatsDrilldown(f: Filters, repeats: SourceResult, choices: Fil
   const body =
     repeats.state !== "ok"
       ? html`<div class="notice unavailable" role="status">Recorded repeats are not available: ${repeats.message ?? ""}</div>`
-      : html`<p class="summary-line">${repeats.rows.length} repeats · ${selection} · source <a href="${repeats.url}">${repeats.url}</a></p>
+      : html`<p class="summary-line">${plural(repeats.rows.length, "repeat")} · ${selection} · source <a href="${repeats.url}">${repeats.url}</a></p>
 <div class="table-wrap" tabindex="0" role="region" aria-label="Recorded repeats"><table><caption>Recorded repeats: ${selection}</caption>
 <thead><tr><th scope="col">Month</th><th scope="col">Trust</th><th scope="col">Exam</th><th scope="col">Prior trust</th><th scope="col">Prior exam</th><th scope="col">Rule family</th><th scope="col" class="n">Interval</th><th scope="col" class="n">Window</th><th scope="col">Study</th><th scope="col">Prior study</th></tr></thead>
 <tbody>${repeats.rows.map(

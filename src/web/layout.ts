@@ -42,6 +42,11 @@ export function fmtNum(v: unknown): string {
   return Number(n.toPrecision(3)).toLocaleString("en-GB", { maximumFractionDigits: 6 });
 }
 
+/** "1 study", "3 studies" (grouped digits). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${fmtInt(n)} ${n === 1 ? one : many}`;
+}
+
 export function fmtRatio(v: unknown): string {
   if (v === null || v === undefined) return "–";
   const n = Number(v);

@@ -8,7 +8,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
+import { and, eq } from "drizzle-orm";
 import { launchChromium } from "../../src/report/pdf.ts";
+import { alerts, studies } from "../../src/db/schema.ts";
 import { loadDashboards } from "../../src/web/specs.ts";
 import { skipWithoutChromium } from "./chromium.ts";
 import { SAMPLE_PERIOD, startSampleApp, type SampleApp } from "./sample-app.ts";
@@ -26,6 +28,35 @@ describe.skipIf(skip)("dashboards in Chromium", () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     [sample, browser] = await Promise.all([startSampleApp({ listen: true }), launchChromium()]);
+    // The demo data raise no alert and map every protocol: give those two dashboards something to
+    // show and drill into — one open alert on an RVV CT study, one exam made unmapped.
+    const [study] = await sample.db
+      .select({ id: studies.id, date: studies.studyDate })
+      .from(studies)
+      .where(and(eq(studies.trustOds, "RVV"), eq(studies.modality, "CT")))
+      .orderBy(studies.id)
+      .limit(1);
+    await sample.db.insert(alerts).values({
+      dedupeKey: `study:${study!.id}:ct.study.dlp`,
+      rule: "ct.study.dlp",
+      scope: "study",
+      level: "review",
+      quantity: "dlp_mGycm",
+      unit: "mGy·cm",
+      value: 2100,
+      threshold: 1580,
+      thresholdSource: "test fixture (browser test)",
+      thresholdVerified: false,
+      message: "test alert",
+      studyId: study!.id,
+      trustOds: "RVV",
+      modality: "CT",
+      studyDate: study!.date,
+      examCode: null,
+    });
+    await sample.analytics.store.write((c) =>
+      c.run("UPDATE exam_facts SET exam_code = NULL, description = 'CT RESEARCH PROTOCOL X' WHERE study_id = (SELECT max(study_id) FROM exam_facts WHERE trust_ods = 'RWF' AND modality = 'CT')"),
+    );
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     // Offline: only the service itself may be reached.
@@ -141,6 +172,28 @@ describe.skipIf(skip)("dashboards in Chromium", () => {
       await shot(`drilldown-from-${name}`);
     });
   }
+
+  it("alerts: clicking a bar drills down to the values of the alert's trust, modality and study date", async () => {
+    await open("/dashboards/alerts");
+    expect(await page.locator("table tbody tr").count()).toBe(1);
+    await Promise.all([page.waitForURL(/\/dashboards\/drilldown\?/, { timeout: 15_000 }), page.locator("#chart svg .mark-symbol path").first().click({ force: true })]);
+    const url = new URL(page.url());
+    expect(url.searchParams.get("trust")).toBe("RVV");
+    expect(url.searchParams.get("modality")).toBe("CT");
+    expect(url.searchParams.get("period")).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(await page.locator("table tbody tr").count()).toBeGreaterThan(0);
+    await shot("drilldown-from-alerts");
+  });
+
+  it("unmapped: clicking a bar lists the exams with that description", async () => {
+    await open("/dashboards/unmapped");
+    await Promise.all([page.waitForURL(/\/dashboards\/drilldown\?/, { timeout: 15_000 }), page.locator("#chart svg .mark-rect path").first().click({ force: true })]);
+    expect(new URL(page.url()).searchParams.get("description")).toBe("CT RESEARCH PROTOCOL X");
+    const rows = await page.locator("table tbody tr").allInnerTexts();
+    expect(rows.length).toBe(1);
+    expect(rows[0]).toContain("CT RESEARCH PROTOCOL X");
+    await shot("drilldown-from-unmapped");
+  });
 
   it("repeat-rates: clicking a cell lists the recorded repeats behind it", async () => {
     await open("/dashboards/repeat-rates?trust=RPA");
