@@ -82,6 +82,11 @@ export function dataTable(d: Dashboard, rows: Row[], caption: string, drill: (r:
   })}</tbody></table></div>`;
 }
 
+/** Plain text with `code` spans (the specs' notes). */
+function withCode(text: string): Html {
+  return html`${text.split("`").map((part, i) => (i % 2 ? html`<code>${part}</code>` : part))}`;
+}
+
 export function describeFilters(f: Filters, choices: FilterChoices): string {
   const parts: string[] = [];
   parts.push(f.trust ? `trust ${f.trust}` : "all trusts");
@@ -114,7 +119,7 @@ export function dashboardPage(d: Dashboard, f: Filters, problems: string[], choi
 source <a href="${source.url}">${source.url}</a>${csv ? html` · <a href="${csv}">download CSV</a>` : ""}</p>
 <figure class="chart">
 <div id="chart-wrap" role="img" aria-label="${chartLabel}"><div id="chart" class="chart-host" data-state="loading"></div></div>
-<figcaption>${String(d.spec.description ?? "")} Click a point, bar or cell to see the events and studies behind it.${d.meta.notes ? html` ${d.meta.notes}` : ""}</figcaption>
+<figcaption>${String(d.spec.description ?? "")} Click a point, bar or cell to see the events and studies behind it.${d.meta.notes ? html` ${withCode(d.meta.notes)}` : ""}</figcaption>
 </figure>
 <noscript><p class="notice">The chart needs JavaScript; the table below has the same numbers.</p></noscript>
 <h2 id="table-heading">Data table</h2>
