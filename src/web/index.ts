@@ -22,7 +22,7 @@ import { drilldownPage, repeatsDrilldown } from "./drilldown.ts";
 import { apiParams, filterForm, parseFilters } from "./filters.ts";
 import { page } from "./layout.ts";
 import { overviewPage } from "./overview.ts";
-import { parsePeriod, previousPeriod } from "./periods.ts";
+import { parsePeriod, previousPeriod, quarterOf } from "./periods.ts";
 import { readSource, selectQuantity, sourceUrl } from "./source.ts";
 import { getDashboard, loadDashboards } from "./specs.ts";
 
@@ -177,7 +177,9 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
   app.get("/report", async (c) => {
     const s = await store();
     const choices = await filterChoices(s);
-    const { filters } = parseFilters(c.req.query(), choices.quarters.at(-1) ?? "all");
+    // Default: the latest quarter with data, else the last complete quarter.
+    const lastQuarter = previousPeriod(parsePeriod(quarterOf(new Date().toISOString().slice(0, 10)))!)!.label;
+    const { filters } = parseFilters(c.req.query(), choices.quarters.at(-1) ?? lastQuarter);
     const p = filters.period.kind === "all" ? "" : filters.period.label;
     const q = new URLSearchParams({ ...(p ? { period: p } : {}), ...(filters.trust ? { trust: filters.trust } : {}) });
     return c.html(

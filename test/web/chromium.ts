@@ -12,6 +12,6 @@ export const MISSING_MESSAGE = `Chromium not found at ${chromiumPath()}: run .ci
 export function skipWithoutChromium(): boolean {
   if (HAVE_CHROMIUM) return false;
   if (process.env.CI === "true") throw new Error(MISSING_MESSAGE);
-  console.warn(`skipping browser tests: ${MISSING_MESSAGE}`);
+  console.warn(`skipping Chromium tests (browser, PDF): ${MISSING_MESSAGE}`);
   return true;
 }
