@@ -1,6 +1,6 @@
 /**
  * Alert thresholds: src/alerts/data/thresholds.json, validated with zod at first use. Every
- * level carries its source (/work/shared/docs/domain.md §5.1, §3.2) and a `verified` flag;
+ * level carries its source (domain.md §5.1, §3.2) and a `verified` flag;
  * numbers live in the data file, never as literals in code.
  */
 import { readFileSync } from "node:fs";

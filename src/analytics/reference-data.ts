@@ -2,7 +2,7 @@
  * Reference data for analytics, loaded from ./data/*.json and validated at start: the exam
  * catalogue, default mapping rules, DRL tables (versioned sets with provenance), age bands,
  * SSDE coefficients, k-factors and analysis settings. Clinical numbers live in those files,
- * each with its source (/work/shared/docs/domain.md §3–4), never as literals in code.
+ * each with its source (domain.md §3–4), never as literals in code.
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";

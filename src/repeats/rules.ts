@@ -1,6 +1,6 @@
 /**
  * Repeat rules as data (./data/rules.json): per standard-exam family a window and its source
- * (/work/shared/docs/domain.md §6.1; rows without one are marked UNVERIFIED), and exclusions for
+ * (domain.md §6.1; rows without one are marked UNVERIFIED), and exclusions for
  * planned follow-up. Exam codes are the analytics catalogue's (src/analytics/data/exam-catalogue.json),
  * never a second list. The consortium edits a family through the API/CLI; an edit is an override
  * row (table repeat_rule_overrides) laid over the shipped default, so the default and its source
