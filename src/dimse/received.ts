@@ -5,7 +5,9 @@
  * `Scp.createStoreWritableStream()` and then calls `createDatasetFromStoreWritableStream()`,
  * whose default decodes the bytes with dcmjs into a `Dataset` (slow, and dcmjs leaves
  * character sets to the caller: dcmjs-dimse issue #60). The SCP overrides both hooks:
- * `ReceivedDataStream` keeps the raw fragments (up to a size cap), and the `Dataset` handed
+ * `ReceivedDataStream` keeps the raw fragments (up to a size cap; for images only those before
+ * the top-level Pixel Data tag, found as they arrive by header-walker.ts, so pixel data is
+ * never buffered), and the `Dataset` handed
  * on is an empty placeholder carrying those bytes (see `attachReceived`). Nothing is decoded
  * by dcmjs; our own reader decodes text by Specific Character Set.
  *
@@ -15,41 +17,75 @@
  * that of this Part 10 file.
  */
 import { Writable } from "node:stream";
+import { TopLevelWalker, type Encoding } from "./header-walker.ts";
 
 export class ReceivedDataStream extends Writable {
   private readonly chunks: Buffer[] = [];
+  private kept = 0;
   private total = 0;
+  private readonly walker: TopLevelWalker | null;
   /** True when the data set was larger than `maxBytes` (the bytes past it were dropped). */
   overflow = false;
+  /** True when the data set went on past the top-level Pixel Data tag, and those bytes were dropped. */
+  pixelDataDropped = false;
 
-  constructor(private readonly maxBytes: number) {
+  /**
+   * @param maxBytes the most bytes kept; past it the object is refused (`overflow`).
+   * @param headerOnly when given (images in a transfer syntax we can walk), only the bytes
+   *   before the top-level Pixel Data tag are kept; the rest is consumed and dropped.
+   */
+  constructor(
+    private readonly maxBytes: number,
+    headerOnly: Encoding | null = null,
+  ) {
     // A huge high-water mark: write() must always return true. dcmjs-dimse awaits "drain"
     // when it returns false, while the socket keeps delivering PDUs to a concurrent handler,
     // which could reorder fragments. Back-pressure is applied at the socket instead.
     super({ highWaterMark: 2 ** 30, decodeStrings: true });
+    this.walker = headerOnly ? new TopLevelWalker(headerOnly) : null;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (!this.overflow) {
-      if (this.total + chunk.length > this.maxBytes) {
-        this.overflow = true;
-        this.chunks.length = 0;
-      } else {
-        this.chunks.push(chunk);
+    this.total += chunk.length;
+    if (this.overflow || this.pixelDataDropped) {
+      callback();
+      return;
+    }
+    if (this.kept + chunk.length > this.maxBytes && this.walker === null) {
+      this.overflow = true;
+      this.chunks.length = 0;
+      callback();
+      return;
+    }
+    this.chunks.push(chunk);
+    this.kept += chunk.length;
+    const at = this.walker?.push(chunk) ?? null;
+    if (at !== null) {
+      // Keep [0, at): cut the last chunks back to the Pixel Data tag.
+      this.pixelDataDropped = true;
+      while (this.chunks.length > 0 && this.kept - this.chunks[this.chunks.length - 1]!.length >= at) this.kept -= this.chunks.pop()!.length;
+      const last = this.chunks.length - 1;
+      if (last >= 0 && this.kept > at) {
+        const c = this.chunks[last]!;
+        this.chunks[last] = Buffer.from(c.subarray(0, c.length - (this.kept - at))); // a copy: the fragment can go
+        this.kept = at;
       }
     }
-    this.total += chunk.length;
+    if (this.kept > this.maxBytes) {
+      this.overflow = true;
+      this.chunks.length = 0;
+    }
     callback();
   }
 
-  /** Bytes received (including any dropped past the cap). */
+  /** Bytes received (including any dropped: pixel data, or past the cap). */
   get receivedBytes(): number {
     return this.total;
   }
 
-  /** The data set bytes (empty after an overflow). */
+  /** The data set bytes kept (empty after an overflow). */
   bytes(): Buffer {
-    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.kept);
   }
 }
 
@@ -58,6 +94,8 @@ export interface ReceivedDataset {
   transferSyntaxUid: string;
   receivedBytes: number;
   overflow: boolean;
+  /** The bytes from the top-level Pixel Data tag on were not kept (images). */
+  pixelDataDropped?: boolean;
 }
 
 const received = new WeakMap<object, ReceivedDataset>();

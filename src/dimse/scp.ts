@@ -23,7 +23,8 @@ import { ingestBytes, type IngestMeta, type StoreResult } from "../ingest/index.
 import { resolveCaller, type AeTrustTable } from "./ae-table.ts";
 import { IngestQueue } from "./queue.ts";
 import { attachReceived, receivedOf, ReceivedDataStream, toPart10 } from "./received.ts";
-import { choosePresentationContext } from "./sop-classes.ts";
+import { encodingOf } from "./header-walker.ts";
+import { choosePresentationContext, isDoseSrClass } from "./sop-classes.ts";
 import { errorComment, STATUS, statusForFailure, statusForResult, type StoreStatus } from "./status.ts";
 
 const { Scp, Dataset, constants, responses, log: dimseLog } = dimse;
@@ -156,8 +157,11 @@ class SievertScp extends Scp {
     callback(response);
   }
 
-  override createStoreWritableStream(): ReceivedDataStream {
-    return new ReceivedDataStream(this.ctx.options.maxObjectBytes);
+  override createStoreWritableStream(context: PresentationContext): ReceivedDataStream {
+    // Images: keep only the header (the bytes before Pixel Data). SRs (no pixel data) whole.
+    const sopClass = context.getAbstractSyntaxUid().trim();
+    const headerOnly = isDoseSrClass(sopClass) ? null : encodingOf(context.getAcceptedTransferSyntaxUid() ?? "");
+    return new ReceivedDataStream(this.ctx.options.maxObjectBytes, headerOnly);
   }
 
   override createDatasetFromStoreWritableStream(
@@ -168,7 +172,13 @@ class SievertScp extends Scp {
     // An empty placeholder: dcmjs-dimse only stores it on the request. The bytes ride along.
     const transferSyntaxUid = context.getAcceptedTransferSyntaxUid() ?? "";
     const dataset = new Dataset({}, transferSyntaxUid);
-    attachReceived(dataset, { bytes: writable.bytes(), transferSyntaxUid, receivedBytes: writable.receivedBytes, overflow: writable.overflow });
+    attachReceived(dataset, {
+      bytes: writable.bytes(),
+      transferSyntaxUid,
+      receivedBytes: writable.receivedBytes,
+      overflow: writable.overflow,
+      pixelDataDropped: writable.pixelDataDropped,
+    });
     callback(dataset);
   }
 
@@ -221,6 +231,8 @@ class SievertScp extends Scp {
       received.bytes,
     );
     const meta: IngestMeta = { source: "dimse", trustOds: this.trustOds, name, key: this.ctx.options.key };
+    // An image received without its pixel data: what we have is the header, kept as such.
+    if (received.pixelDataDropped) meta.headerBytes = bytes;
     const { queue } = this.ctx;
     const task = queue.run(() => this.ctx.ingest(this.ctx.options.db, bytes, meta));
     if (queue.saturated && !this.sock.isPaused()) {

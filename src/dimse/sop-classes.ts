@@ -80,3 +80,8 @@ export function choosePresentationContext(abstractSyntaxUid: string, proposed: r
   const chosen = acceptable.find((t) => offered.has(t));
   return chosen === undefined ? { accept: false, why: "transfer-syntax" } : { accept: true, transferSyntax: chosen };
 }
+
+/** True for a dose SR class: such objects are kept whole, byte for byte (they have no pixel data). */
+export function isDoseSrClass(sopClassUid: string): boolean {
+  return SR_SET.has(sopClassUid.trim());
+}
