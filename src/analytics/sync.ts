@@ -13,7 +13,7 @@
  * - Then exam_facts is rebuilt for the touched studies and new exam instances are mapped.
  */
 import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
-import { appendRows } from "./append.ts";
+import { appendRows, appendRowsEncoded, type AppendTrace } from "./append.ts";
 import type { SievertDb } from "../db/client.ts";
 import { pgQuery, type PgQuery, type PgRows } from "./pg-source.ts";
 export { appendRows };
@@ -114,7 +114,12 @@ interface TableSpec {
   select: string;
   columns: Array<[string, DuckDBType]>;
   extraParams: unknown[];
+  /** Repeated text columns dictionary-encoded on the way in (see appendRowsEncoded). */
+  encoded: ReadonlySet<string>;
 }
+
+const OBJECT_ENCODED = new Set(["kind", "modality", "trust_ods", "study_date", "description", "patient_sex", "radiopharmaceutical"]);
+const EVENT_ENCODED = new Set(["modality", "event_datetime", "protocol", "target_region", "acquisition_type", "phantom"]);
 
 async function copyTable(
   store: AnalyticsStore,
@@ -160,6 +165,7 @@ async function copyTable(
   let pending = fetch(hwm);
   let waitMs = 0;
   let appendMs = 0;
+  const trace: AppendTrace = { encodeMs: 0, appendMs: 0, insertMs: 0 };
   for (;;) {
     const tw = performance.now();
     const rows = await pending;
@@ -169,14 +175,14 @@ async function copyTable(
     pending = rows.length === opts.batchSize ? fetch(last) : Promise.resolve([]); // prefetch while appending
     const ta = performance.now();
     await store.write(async (c) => {
-      await appendRows(c, spec.table, spec.columns, rows);
+      await appendRowsEncoded(c, spec.table, spec.columns, rows, spec.encoded, spec.idColumn, trace);
       await setState(c, stateName, last);
     });
     appendMs += performance.now() - ta;
     copied += rows.length;
     hwm = last;
   }
-  if (process.env.SIEVERT_SYNC_TRACE) console.error(`${spec.table}: ${copied} rows, waiting for Postgres ${waitMs.toFixed(0)} ms, appending ${appendMs.toFixed(0)} ms`);
+  if (process.env.SIEVERT_SYNC_TRACE) console.error(`${spec.table}: ${copied} rows, waiting for Postgres ${waitMs.toFixed(0)} ms, appending ${appendMs.toFixed(0)} ms (encode ${trace.encodeMs.toFixed(0)}, appender ${trace.appendMs.toFixed(0)}, insert ${trace.insertMs.toFixed(0)})`);
   return { copied, late, lateStudies, from, to: hwm };
 }
 
@@ -212,11 +218,11 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   }
   await copyDimensions(store, q);
   const localiserTypes = store.ref.settings.ctLocaliserAcquisitionTypes;
-  const objects = await copyTable(store, q, { table: "objects", idColumn: "object_id", pgTable: "dose_objects", select: OBJECT_SELECT, columns: OBJECT_COLUMNS, extraParams: [] }, opts);
+  const objects = await copyTable(store, q, { table: "objects", idColumn: "object_id", pgTable: "dose_objects", select: OBJECT_SELECT, columns: OBJECT_COLUMNS, extraParams: [], encoded: OBJECT_ENCODED }, opts);
   const events = await copyTable(
     store,
     q,
-    { table: "events", idColumn: "event_id", pgTable: "irradiation_events", select: EVENT_SELECT, columns: EVENT_COLUMNS, extraParams: [localiserTypes] },
+    { table: "events", idColumn: "event_id", pgTable: "irradiation_events", select: EVENT_SELECT, columns: EVENT_COLUMNS, extraParams: [localiserTypes], encoded: EVENT_ENCODED },
     opts,
   );
 
