@@ -4,7 +4,7 @@
  * same files in the same run, over one association and over four concurrent ones. dcmtk's
  * storescu sends in both cases; both dcmtk tools run with TCP_NODELAY=1.
  *
- *   npx tsx bench/dimse.ts [--n 1200] [--database-url postgres://…] [--no-write]
+ *   npx tsx bench/dimse.ts [--n 1200] [--concurrency 4] [--database-url postgres://…] [--no-write]
  *   npm run bench -- --only dimse
  *
  * Input: unique synthetic RDSRs made from the committed samples (sample-rdsr/, src/synth) by
@@ -16,7 +16,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -133,10 +133,12 @@ export interface DimseSectionOptions {
   n: number;
   databaseUrl: string;
   write: boolean;
+  /** SIEVERT_INGEST_CONCURRENCY for the run (default 4, the service default). */
+  concurrency?: number;
 }
 
 /** The `dimse` section of `npm run bench` (also runnable alone); returns the results file written, or null. */
-export async function runDimseSection({ n, databaseUrl, write }: DimseSectionOptions): Promise<string | null> {
+export async function runDimseSection({ n, databaseUrl, write, concurrency = 4 }: DimseSectionOptions): Promise<string | null> {
   const missing = ["storescu", "storescp"].filter((t) => spawnSync(t, ["--version"], { stdio: "ignore" }).status !== 0);
   if (missing.length > 0) {
     console.log(`dimse: skipped, ${missing.join(" and ")} not installed (run .ci/install-system-deps)`);
@@ -147,6 +149,7 @@ export async function runDimseSection({ n, databaseUrl, write }: DimseSectionOpt
   const schema = `bench_dimse_${randomBytes(4).toString("hex")}`;
   const opened = await openDatabase({ databaseUrl, schema });
   const rows: Row[] = [];
+  const loadBefore = loadavg();
   try {
     const one = makeInput(join(work, "one"), n, 1, 1);
     const four = makeInput(join(work, "four"), n, 4, 1 + Math.ceil(n / 81) + 1);
@@ -159,7 +162,7 @@ export async function runDimseSection({ n, databaseUrl, write }: DimseSectionOpt
       table: loadAeTrustTable({ unknown: "RVV" }),
       port: 0,
       host: "127.0.0.1",
-      concurrency: 4,
+      concurrency,
       queueLimit: 64,
       maxObjectBytes: 64 << 20,
       logger,
@@ -198,7 +201,9 @@ export async function runDimseSection({ n, databaseUrl, write }: DimseSectionOpt
     const result = {
       section: "dimse",
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "?", node: process.version },
+      // 1-minute load average before and after: the machine may be shared (2 cores).
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "?", node: process.version, loadAverage1m: { before: round(loadBefore[0]!, 2), after: round(loadavg()[0]!, 2) } },
+      ingestConcurrency: concurrency,
       input: { objects: n, bytesOne: one.bytes, bytesFour: four.bytes, from: "sample-rdsr UID variants" },
       database: "postgres (fresh schema, dropped after)",
       rows,
@@ -220,10 +225,11 @@ export async function runDimseSection({ n, databaseUrl, write }: DimseSectionOpt
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({
-    options: { n: { type: "string" }, "database-url": { type: "string" }, "no-write": { type: "boolean", default: false } },
+    options: { n: { type: "string" }, concurrency: { type: "string" }, "database-url": { type: "string" }, "no-write": { type: "boolean", default: false } },
   });
   runDimseSection({
     n: Number(values.n ?? 1200),
+    concurrency: Number(values.concurrency ?? 4),
     databaseUrl: values["database-url"] ?? process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
     write: !values["no-write"],
   }).catch((err: unknown) => {
