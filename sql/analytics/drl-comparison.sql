@@ -15,19 +15,20 @@ WITH v AS (
   SELECT trust_ods, device_id, exam_code, age_band, period_label(study_date, $period) AS period, quantity,
          count(*)::INTEGER AS n_values, count(DISTINCT study_id)::INTEGER AS n_exams,
          count(DISTINCT study_id) FILTER (WHERE NOT age_known)::INTEGER AS n_age_unknown,
-         quantile_cont(value, 0.25) AS p25, quantile_cont(value, 0.5) AS median, quantile_cont(value, 0.75) AS p75,
+         -- one exact quantile state for the three quartiles (three separate quantile_cont keep three copies of every value)
+         quantile_cont(value, [0.25, 0.5, 0.75]) AS qs,
          string_agg(DISTINCT phantom, ',') AS phantoms
   FROM v GROUP BY ALL
 )
 SELECT g.trust_ods, t.name AS trust_name, g.device_id, d.label AS device, g.exam_code, x.name AS exam_name,
        g.age_band, g.period, g.quantity, q.unit, g.n_values, g.n_exams, g.n_age_unknown,
-       g.p25, g.median, g.p75, g.phantoms,
+       g.qs[1] AS p25, g.qs[2] AS median, g.qs[3] AS p75, g.phantoms,
        r.value AS drl, r.set_id AS drl_set, r.verified AS drl_verified, r.per AS drl_per, r.source AS drl_source, r.note AS drl_note,
-       g.median / r.value AS ratio_median_to_drl,
+       g.qs[2] / r.value AS ratio_median_to_drl,
        coalesce(ms.min_n, ms_default.min_n) AS min_sample_size,
        CASE WHEN r.value IS NULL THEN 'no drl'
             WHEN g.n_exams < coalesce(ms.min_n, ms_default.min_n) THEN 'insufficient data'
-            WHEN g.median > r.value THEN 'above'
+            WHEN g.qs[2] > r.value THEN 'above'
             ELSE 'below' END AS status
 FROM g
 LEFT JOIN ref_exams x ON x.code = g.exam_code
