@@ -76,8 +76,9 @@ export interface AppendTrace {
  *    JS into INTEGER codes and each distinct string is appended once;
  *  - every NULL costs BigInt bit twiddling in the vector's validity mask, so nullable numeric
  *    columns are staged as 0 plus one bit in a per-row INTEGER null mask (typed-array writes only).
- * The staged batch is then expanded inside DuckDB with one INSERT … SELECT joining the small
- * dictionaries, ordered by `orderBy`. The rows stored are exactly those appendRows would give.
+ * The staged batch is then expanded inside DuckDB with one INSERT … SELECT that reads each small
+ * dictionary as a list by index, ordered by `orderBy`. The rows stored are exactly those
+ * appendRows would give.
  */
 export async function appendRowsEncoded(
   c: DuckDBConnection,
@@ -137,7 +138,9 @@ export async function appendRowsEncoded(
   const stageCols = columns.map(([name, type], j) => `"${name}" ${isEnc[j] ? "INTEGER" : type.toString()}`);
   await c.run(`CREATE OR REPLACE TEMP TABLE ${stage} (${stageCols.join(", ")}, null_mask__ INTEGER)`);
   await appendColumns(c, stage, [...columns.map(([, t], j) => (isEnc[j] ? INTEGER : t)), INTEGER], [...cols, mask], n);
-  const joins: string[] = [];
+  // Each dictionary becomes one LIST value (code i at position i + 1), read by index: no join,
+  // so the staged order is kept.
+  const lists: string[] = [];
   const select: string[] = [];
   for (let j = 0; j < width; j++) {
     const name = columns[j]![0];
@@ -145,19 +148,20 @@ export async function appendRowsEncoded(
     if (dict) {
       const dt = `dict_${table}_${j}`;
       await c.run(`CREATE OR REPLACE TEMP TABLE ${dt} (code INTEGER, value VARCHAR)`);
-      await appendColumns(c, dt, [INTEGER, VARCHAR], [Array.from(dict.values()), Array.from(dict.keys())], dict.size);
-      joins.push(`LEFT JOIN ${dt} d${j} ON d${j}.code = s."${name}"`);
-      select.push(`d${j}.value`);
+      await appendColumns(c, dt, [INTEGER, VARCHAR], [Int32Array.from(dict.values()), Array.from(dict.keys())], dict.size);
+      lists.push(`(SELECT coalesce(list(value ORDER BY code), []) FROM ${dt}) AS l${j}`);
+      select.push(`CASE WHEN s."${name}" < 0 THEN NULL ELSE d.l${j}[s."${name}" + 1] END`);
     } else if (maskBit[j]! >= 0) {
       select.push(`CASE WHEN s.null_mask__ & ${1 << maskBit[j]!} <> 0 THEN NULL ELSE s."${name}" END`);
     } else {
       select.push(`s."${name}"`);
     }
   }
+  const from = lists.length > 0 ? `${stage} s CROSS JOIN (SELECT ${lists.join(", ")}) d` : `${stage} s`;
   const t2 = performance.now();
   await c.run(
     `INSERT INTO ${table} (${columns.map(([name]) => `"${name}"`).join(", ")})
-     SELECT ${select.join(", ")} FROM ${stage} s ${joins.join(" ")} ORDER BY s."${orderBy}"`,
+     SELECT ${select.join(", ")} FROM ${from} ORDER BY s."${orderBy}"`,
   );
   await c.run(`DROP TABLE ${stage}`);
   for (let j = 0; j < width; j++) if (dicts[j]) await c.run(`DROP TABLE dict_${table}_${j}`);
