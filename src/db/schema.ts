@@ -202,5 +202,6 @@ export { backfillCheckpoints } from "./backfill-schema.ts";
 import { backfillCheckpoints } from "./backfill-schema.ts";
 export { alertQueue, alerts, cdsCards, cdsFeedback } from "./alerts-schema.ts";
 export { studyLinks, repeatEvents, repeatRuleOverrides, pseudonymKeys } from "./repeats-schema.ts";
+export { apiTokens, auditLog } from "./auth-schema.ts";
 export const schema = { trusts, devices, studies, doseObjects, irradiationEvents, quarantine, examMappingRules, backfillCheckpoints };
 export type Schema = typeof schema;
