@@ -8,14 +8,25 @@ CREATE TABLE IF NOT EXISTS objects (
   object_id INTEGER, sop_instance_uid VARCHAR, kind VARCHAR, modality VARCHAR, trust_ods VARCHAR,
   device_id INTEGER, study_id INTEGER, study_date VARCHAR, description VARCHAR, patient_sex VARCHAR,
   patient_age_years DOUBLE, patient_weight_kg DOUBLE, patient_height_m DOUBLE,
-  activity_mbq DOUBLE, radiopharmaceutical VARCHAR
+  activity_mbq DOUBLE, radiopharmaceutical VARCHAR,
+  fluoro_time_total_s DOUBLE, rp_dose_total_gy DOUBLE
 );
 CREATE TABLE IF NOT EXISTS events (
   event_id INTEGER, object_id INTEGER, study_id INTEGER, device_id INTEGER, modality VARCHAR,
   event_datetime VARCHAR, protocol VARCHAR, target_region VARCHAR, acquisition_type VARCHAR, is_localiser BOOLEAN,
   ctdivol_mgy DOUBLE, dlp_mgycm DOUBLE, phantom VARCHAR, dap_gym2 DOUBLE, agd_mgy DOUBLE, kvp DOUBLE,
-  exposure_time_s DOUBLE, wed_mm DOUBLE, ssde_device_mgy DOUBLE
+  exposure_time_s DOUBLE, wed_mm DOUBLE, ssde_device_mgy DOUBLE,
+  rp_dose_gy DOUBLE, mas DOUBLE, compression_thickness_mm DOUBLE, laterality VARCHAR, view_position VARCHAR
 );
+-- Columns added for the national dose survey exports (copy version 2). A file made before them
+-- gets them here, empty; the next sync sees the older copy_version and rebuilds the copy.
+ALTER TABLE objects ADD COLUMN IF NOT EXISTS fluoro_time_total_s DOUBLE;
+ALTER TABLE objects ADD COLUMN IF NOT EXISTS rp_dose_total_gy DOUBLE;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS rp_dose_gy DOUBLE;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS mas DOUBLE;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS compression_thickness_mm DOUBLE;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS laterality VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS view_position VARCHAR;
 -- One row per exam instance: study × device × modality (a PET-CT study gives a CT and an NM row).
 CREATE TABLE IF NOT EXISTS exam_facts (
   study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE,

@@ -56,6 +56,8 @@ const OBJECT_COLUMNS: Array<[string, DuckDBType]> = [
   ["patient_height_m", DOUBLE],
   ["activity_mbq", DOUBLE],
   ["radiopharmaceutical", VARCHAR],
+  ["fluoro_time_total_s", DOUBLE],
+  ["rp_dose_total_gy", DOUBLE],
 ];
 
 // Study-less objects get study_id = -object_id; unknown device 0; unknown modality 'OT'.
@@ -63,7 +65,8 @@ const OBJECT_SELECT = `
 SELECT o.id, o.sop_instance_uid, o.kind, coalesce(o.modality, 'OT'), o.trust_ods, coalesce(o.device_id, 0),
        coalesce(o.study_id, -o.id), s.study_date::text, s.description, s.patient_sex,
        s.patient_age_years, s.patient_weight_kg, s.patient_height_m,
-       (o.report->'totals'->>'administeredActivity_MBq')::float8, o.report->'totals'->>'radiopharmaceutical'
+       (o.report->'totals'->>'administeredActivity_MBq')::float8, o.report->'totals'->>'radiopharmaceutical',
+       (o.report->'totals'->>'fluoroTimeTotal_s')::float8, (o.report->'totals'->>'rpDoseTotal_Gy')::float8
 FROM dose_objects o LEFT JOIN studies s ON s.id = o.study_id`;
 
 const EVENT_COLUMNS: Array<[string, DuckDBType]> = [
@@ -86,6 +89,11 @@ const EVENT_COLUMNS: Array<[string, DuckDBType]> = [
   ["exposure_time_s", DOUBLE],
   ["wed_mm", DOUBLE],
   ["ssde_device_mgy", DOUBLE],
+  ["rp_dose_gy", DOUBLE],
+  ["mas", DOUBLE],
+  ["compression_thickness_mm", DOUBLE],
+  ["laterality", VARCHAR],
+  ["view_position", VARCHAR],
 ];
 
 // is_localiser is computed in Postgres from the settings list ($2 = text[]).
@@ -94,7 +102,9 @@ SELECT e.id, e.dose_object_id, coalesce(o.study_id, -o.id), coalesce(o.device_id
        e.event_datetime, e.protocol, e.target_region, e.acquisition_type,
        coalesce(e.acquisition_type = ANY($2::text[]), false),
        e.ctdivol_mgy, e.dlp_mgycm, e.phantom, e.dap_gym2, e.agd_mgy, e.kvp, e.exposure_time_s,
-       (e.event->>'waterEquivalentDiameter_mm')::float8, (e.event->>'sizeSpecificDose_mGy')::float8
+       (e.event->>'waterEquivalentDiameter_mm')::float8, (e.event->>'sizeSpecificDose_mGy')::float8,
+       e.rp_dose_gy, (e.event->>'mAs')::float8, (e.event->>'compressionThickness_mm')::float8,
+       e.event->>'laterality', e.event->>'viewPosition'
 FROM irradiation_events e JOIN dose_objects o ON o.id = e.dose_object_id`;
 
 async function getState(c: DuckDBConnection, name: string): Promise<number> {
@@ -119,7 +129,14 @@ interface TableSpec {
 }
 
 const OBJECT_ENCODED = new Set(["kind", "modality", "trust_ods", "study_date", "description", "patient_sex", "radiopharmaceutical"]);
-const EVENT_ENCODED = new Set(["modality", "event_datetime", "protocol", "target_region", "acquisition_type", "phantom"]);
+const EVENT_ENCODED = new Set(["modality", "event_datetime", "protocol", "target_region", "acquisition_type", "phantom", "laterality", "view_position"]);
+
+/**
+ * Version of the copied columns. A copy made by an older version lacks values in newer columns
+ * (version 2 added the survey columns: fluoro time, RP dose, mAs, compression thickness,
+ * laterality, view), so the next sync rebuilds it once.
+ */
+export const COPY_VERSION = "2";
 
 async function copyTable(
   store: AnalyticsStore,
@@ -211,7 +228,12 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   const t0 = performance.now();
   const q = pgQuery(db);
   const opts = { batchSize: options.batchSize ?? 50_000, overlap: options.overlap ?? 10_000 };
-  if (options.rebuild) {
+  const stale = await store.read(async (c) => {
+    const r = await c.runAndReadAll("SELECT (SELECT value FROM sync_state WHERE name = 'copy_version') AS v, (SELECT count(*) FROM objects)::INTEGER AS n");
+    const [v, n] = r.getRowsJS()[0] as [string | null, number];
+    return v !== COPY_VERSION && Number(n) > 0;
+  });
+  if (options.rebuild || stale) {
     await store.write(async (c) => {
       for (const t of ["objects", "events", "exam_facts", "sync_state"]) await c.run(`DELETE FROM ${t}`);
     });
@@ -248,7 +270,10 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   const tMap = performance.now();
   const mapped = await remapExams(store, mapper);
   if (process.env.SIEVERT_SYNC_TRACE) console.error(`exam_facts ${(tMap - tFacts).toFixed(0)} ms, mapping ${(performance.now() - tMap).toFixed(0)} ms`);
-  await store.write((c) => setState(c, "last_sync", new Date().toISOString()));
+  await store.write(async (c) => {
+    await setState(c, "last_sync", new Date().toISOString());
+    await setState(c, "copy_version", COPY_VERSION);
+  });
   const seconds = (performance.now() - t0) / 1000;
   return {
     objects: objects.copied,
