@@ -19,6 +19,7 @@ import { registerRepeatRoutes } from "../repeats/routes.ts";
 import { registerWebPages } from "../web/index.ts";
 import { registerAlertRoutes } from "../alerts/routes.ts";
 import { registerCdsHooksRoutes } from "../cdshooks/routes.ts";
+import { registerInputGuards } from "./input-guards.ts";
 
 export interface AppServices {
   db: SievertDb;
@@ -26,6 +27,8 @@ export interface AppServices {
   key: Uint8Array;
   /** Largest accepted upload in bytes. */
   maxObjectBytes: number;
+  /** Largest JSON (non-DICOM) request body in bytes (default 1 MiB; SIEVERT_MAX_JSON_BYTES). */
+  maxJsonBytes?: number;
   logger?: Logger;
   /** Service version shown by /healthz. */
   version?: string;
@@ -46,12 +49,14 @@ export function createApp(services: AppServices): SievertApp {
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
-      return c.json({ error: { code: err.status === 413 ? "too-large" : "http-error", message: err.message } }, err.status);
+      const code = { 400: "invalid-request", 413: "too-large", 415: "unsupported-media-type" }[err.status as number] ?? "http-error";
+      return c.json({ error: { code, message: err.message } }, err.status);
     }
     services.logger?.error({ err, path: c.req.path }, "unhandled error");
     return c.json({ error: { code: "internal", message: "internal error; see the service log" } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: "not-found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  registerInputGuards(app, { maxJsonBytes: services.maxJsonBytes }); // first: URL, unknown API parameters, body limits
 
   registerAnalyticsRoutes(app, services); // first: its after-upload sync hook wraps POST /api/v1/objects
   registerRepeatRoutes(app, services); // early too: its after-upload hook (repeat detection) wraps POST /api/v1/objects and STOW-RS
