@@ -57,6 +57,12 @@ const UNIT_SUFFIXES: Array<[RegExp, string]> = [
   [/_mSv$/, "mSv"],
   [/_mGy$/, "mGy"],
   [/_cm$/, "cm"],
+  [/_mm$/, "mm"],
+  [/_kg$/, "kg"],
+  [/_kV$/, "kV"],
+  [/_mAs$/, "mAs"],
+  [/_min$/, "min"],
+  [/_s$/, "s"],
 ];
 const LONG_VALUE_COLUMNS = new Set(["p25", "median", "p75", "drl", "value", "overall_median", "local_drl", "national_drl", "unit_medians"]);
 

@@ -17,6 +17,10 @@ export const QUESTIONS = {
   unmapped: { file: "unmapped.sql", summary: "Exam descriptions/protocols not mapped to a standard exam, most frequent first" },
   "reference-levels": { file: "reference-levels.sql", summary: "Loaded DRL tables with provenance (UNVERIFIED rows flagged)" },
   exams: { file: "exam-catalogue.sql", summary: "The standard exam catalogue with mapped counts" },
+  "survey-ct": { file: "survey-ct.sql", summary: "National dose survey layout, CT: one row per exam (CTDIvol per sequence, DLP, phantom, scanner); see sievert export survey" },
+  "survey-radiography": { file: "survey-radiography.sql", summary: "National dose survey layout, radiography: one row per exam (DAP in Gy·cm², projections, kVp, mAs)" },
+  "survey-fluoroscopy": { file: "survey-fluoroscopy.sql", summary: "National dose survey layout, fluoroscopy: one row per exam (DAP in Gy·cm², fluoroscopy time, Dose (RP))" },
+  "survey-mammography": { file: "survey-mammography.sql", summary: "National dose survey layout, mammography: one row per view (AGD, compressed breast thickness, laterality, view)" },
 } as const;
 export type QuestionName = keyof typeof QUESTIONS;
 export const QUESTION_NAMES = Object.keys(QUESTIONS) as QuestionName[];
