@@ -19,7 +19,12 @@ import { registerRepeatRoutes } from "../repeats/routes.ts";
 import { registerWebPages } from "../web/index.ts";
 import { registerAlertRoutes } from "../alerts/routes.ts";
 import { registerCdsHooksRoutes } from "../cdshooks/routes.ts";
+import { registerExportRoutes } from "../exports/routes.ts";
+import { registerSummaryRoutes } from "../summary/routes.ts";
+import { registerQualityRoutes } from "../quality/routes.ts";
 import { registerInputGuards } from "./input-guards.ts";
+import { authMiddleware, registerSignInPages, type AuthOptions } from "../auth/index.ts";
+import { registerAuditRoutes } from "../audit/index.ts";
 
 export interface AppServices {
   db: SievertDb;
@@ -32,6 +37,11 @@ export interface AppServices {
   logger?: Logger;
   /** Service version shown by /healthz. */
   version?: string;
+  /**
+   * Authentication (src/auth). Default `{ mode: "open" }` for in-process use (tests, the report
+   * command); `sievert serve` always passes it explicitly (tokens unless open on loopback).
+   */
+  auth?: AuthOptions;
 }
 
 export type SievertApp = OpenAPIHono;
@@ -57,6 +67,10 @@ export function createApp(services: AppServices): SievertApp {
   });
   app.notFound((c) => c.json({ error: { code: "not-found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   registerInputGuards(app, { maxJsonBytes: services.maxJsonBytes }); // first: URL, unknown API parameters, body limits
+  // Then who may do what (src/auth/access-table.ts, default deny with tokens) and the audit of patient-level reads.
+  app.use("*", authMiddleware(services.auth ?? { mode: "open" }, services));
+  registerSignInPages(app, services);
+  registerAuditRoutes(app, services);
 
   registerAnalyticsRoutes(app, services); // first: its after-upload sync hook wraps POST /api/v1/objects
   registerRepeatRoutes(app, services); // early too: its after-upload hook (repeat detection) wraps POST /api/v1/objects and STOW-RS
@@ -64,7 +78,10 @@ export function createApp(services: AppServices): SievertApp {
   registerHealthRoutes(app, services);
   registerObjectRoutes(app, services);
   registerStudyRoutes(app, services);
+  registerSummaryRoutes(app, services); // GET /api/v1/studies/{uid}/summary: the dose statement for the report
+  registerExportRoutes(app, services); // GET /api/v1/exports/survey: national dose survey CSV
   registerQuarantineRoutes(app, services);
+  registerQualityRoutes(app, services); // data quality per device, quarantine summary
   registerWebPages(app, services); // overview at /, dashboards, committee report, static bundles
   registerDicomwebRoutes(app, services);
   registerCdsHooksRoutes(app, services); // CDS Hooks 2.0 at /cds-services
