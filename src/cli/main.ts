@@ -13,6 +13,7 @@ import { registerRepeatCommands } from "../repeats/cli.ts";
 import { backfillCommand } from "../backfill/command.ts";
 import { registerAlertCommands } from "../alerts/cli.ts";
 import { registerReportCommands } from "../report/cli.ts";
+import { registerQualityCommands } from "../quality/cli.ts";
 
 export const VERSION = "0.1.0";
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -131,6 +132,7 @@ Environment:
   registerRepeatCommands(program);
   registerAlertCommands(program);
   registerReportCommands(program);
+  registerQualityCommands(program);
   program.addCommand(backfillCommand(setExit));
   return program;
 }
