@@ -19,7 +19,6 @@ import { registerRepeatRoutes } from "../repeats/routes.ts";
 import { registerWebPages } from "../web/index.ts";
 import { registerAlertRoutes } from "../alerts/routes.ts";
 import { registerCdsHooksRoutes } from "../cdshooks/routes.ts";
-import { registerQualityRoutes } from "../quality/routes.ts";
 import { registerExportRoutes } from "../exports/routes.ts";
 import { registerSummaryRoutes } from "../summary/routes.ts";
 import { registerQualityRoutes } from "../quality/routes.ts";
@@ -82,7 +81,6 @@ export function createApp(services: AppServices): SievertApp {
   registerSummaryRoutes(app, services); // GET /api/v1/studies/{uid}/summary: the dose statement for the report
   registerExportRoutes(app, services); // GET /api/v1/exports/survey: national dose survey CSV
   registerQuarantineRoutes(app, services);
-  registerQualityRoutes(app, services); // data quality per device, quarantine summary
   registerQualityRoutes(app, services); // data quality per device, quarantine summary
   registerWebPages(app, services); // overview at /, dashboards, committee report, static bundles
   registerDicomwebRoutes(app, services);
