@@ -360,7 +360,7 @@ function clockFindings(label: string, c: ClockSummary, ref: QualityReference): F
       severity: "anomaly",
       count: c.live.objects,
       of: c.live.objects,
-      message: `${label}: live objects arrive a median ${c.live.medianDelayDays} days after their study (max ${c.live.maxDelayDays}): a sending backlog, or the device clock is behind`,
+      message: `${label}: live objects arrive a median ${c.live.medianDelayDays.toFixed(1)} days after their study (max ${(c.live.maxDelayDays ?? 0).toFixed(1)}): a sending backlog, or the device clock is behind`,
       example: null,
     });
   }
