@@ -22,6 +22,8 @@ export interface StudyMatch {
   studyDescription?: string;
   /** Procedure modalities (the DoseReport's `modality`: CT, RF, DX, MG, NM…); any of them. */
   procedureModalities?: string[];
+  /** Only studies of these trusts (ODS codes): the caller's trust scope (src/auth). */
+  trusts?: string[];
 }
 
 export interface InstanceMatch extends StudyMatch {
@@ -70,6 +72,7 @@ function studyConditions(m: StudyMatch): SQL[] {
   if (m.dateTo) where.push(sql`${studies.studyDate} <= ${m.dateTo}`);
   if (m.accessionNumber !== undefined) where.push(textMatch(studies.accessionNumber, m.accessionNumber));
   if (m.studyDescription !== undefined) where.push(textMatch(studies.description, m.studyDescription));
+  if (m.trusts) where.push(m.trusts.length ? inArray(studies.trustOds, m.trusts) : sql`false`);
   return where;
 }
 

@@ -175,7 +175,8 @@ export interface QuarantineRow {
 }
 
 /** Quarantined objects, newest first, without their bytes (see getQuarantineBytes). */
-export async function listQuarantine(db: SievertDb, page: { limit: number; offset: number }): Promise<Page<QuarantineRow>> {
+export async function listQuarantine(db: SievertDb, page: { limit: number; offset: number; trust?: string | undefined }): Promise<Page<QuarantineRow>> {
+  const where = page.trust ? eq(quarantine.trustOds, page.trust.toUpperCase()) : undefined;
   const rows = await db
     .select({
       id: quarantine.id,
@@ -190,10 +191,11 @@ export async function listQuarantine(db: SievertDb, page: { limit: number; offse
       sizeBytes: sql<number>`octet_length(${quarantine.rawBytes})`.mapWith(Number),
     })
     .from(quarantine)
+    .where(where)
     .orderBy(desc(quarantine.receivedAt), desc(quarantine.id))
     .limit(page.limit)
     .offset(page.offset);
-  const [totalRow] = await db.select({ total: count() }).from(quarantine);
+  const [totalRow] = await db.select({ total: count() }).from(quarantine).where(where);
   return { total: totalRow?.total ?? 0, rows: rows.map((r) => ({ ...r, receivedAt: r.receivedAt.toISOString() })) };
 }
 

@@ -1,5 +1,5 @@
 /** GET /api/v1/quarantine: objects that were rejected, with the reason; bytes are kept but not listed. */
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { listQuarantine } from "../../db/queries.ts";
 import type { AppServices } from "../app.ts";
 import { PaginationQuery, QuarantineRowSchema, page } from "../schemas.ts";
@@ -11,7 +11,11 @@ const route = createRoute({
   path: "/api/v1/quarantine",
   tags: ["quarantine"],
   summary: "Rejected objects, newest first",
-  request: { query: PaginationQuery },
+  request: {
+    query: PaginationQuery.extend({
+      trust: z.string().optional().openapi({ param: { name: "trust", in: "query" }, description: "ODS code of the trust the object was sent for", example: "RVV" }),
+    }),
+  },
   responses: {
     200: { description: "A page of quarantined objects", content: { "application/json": { schema: QuarantinePage } } },
   },
