@@ -14,7 +14,12 @@ SELECT dense_rank() OVER (ORDER BY f.exam_code, f.study_date, f.trust_ods, f.dev
        f.study_date, f.trust_ods, t.name AS trust_name, d.label AS device, d.manufacturer, d.model,
        f.exam_code, x.name AS exam_name, x.drl_indication,
        CASE WHEN f.age_known THEN f.age_band ELSE 'unknown' END AS age_band, f.patient_sex,
-       e.laterality, e.view_position AS view, round(e.agd_mgy, 4) AS agd_mGy,
+       -- laterality and view as the usual abbreviations (RDSRs give code meanings, image headers code values)
+       CASE WHEN lower(e.laterality) IN ('l', 'left', 'left breast') THEN 'L' WHEN lower(e.laterality) IN ('r', 'right', 'right breast') THEN 'R'
+            WHEN lower(e.laterality) IN ('b', 'both', 'both breasts', 'bilateral') THEN 'B' ELSE e.laterality END AS laterality,
+       CASE lower(replace(e.view_position, '-', ' ')) WHEN 'cranio caudal' THEN 'CC' WHEN 'medio lateral oblique' THEN 'MLO'
+            WHEN 'medio lateral' THEN 'ML' WHEN 'latero medial' THEN 'LM' ELSE e.view_position END AS view,
+       round(e.agd_mgy, 4) AS agd_mGy,
        round(e.compression_thickness_mm, 1) AS compressed_breast_thickness_mm,
        round(e.kvp, 1) AS kvp_kV, round(e.mas, 2) AS mas_mAs
 FROM f

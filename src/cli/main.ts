@@ -13,6 +13,10 @@ import { registerRepeatCommands } from "../repeats/cli.ts";
 import { backfillCommand } from "../backfill/command.ts";
 import { registerAlertCommands } from "../alerts/cli.ts";
 import { registerReportCommands } from "../report/cli.ts";
+import { registerTokenCommands } from "../auth/cli.ts";
+import { registerAuditCommands } from "../audit/cli.ts";
+import { registerExportCommands } from "../exports/cli.ts";
+import { registerSummaryCommands } from "../summary/cli.ts";
 import { registerQualityCommands } from "../quality/cli.ts";
 
 export const VERSION = "0.1.0";
@@ -50,6 +54,8 @@ Environment:
   SIEVERT_DIMSE_PORT      C-STORE SCP port for \`serve\` and \`listen\` (default 11112; 0 or off: not started by serve)
   SIEVERT_AE_TITLE        our AE title (default SIEVERT); SIEVERT_AE_TRUSTS "AET=ODS,…" or SIEVERT_AE_TRUSTS_FILE (JSON)
   SIEVERT_AE_UNKNOWN      reject (default) or the ODS code unknown calling AE titles are mapped to
+  SIEVERT_AUTH            tokens (default for serve) or open (no authentication: loopback addresses only;
+                          the default of serve --demo on loopback). Tokens: sievert token create|list|revoke
   LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)`,
     );
 
@@ -89,8 +95,8 @@ Environment:
 
   program
     .command("serve")
-    .description("Run the HTTP service (API, OpenAPI document at /openapi.json).")
-    .option("--demo", `load the demo data from ${DEFAULT_SAMPLE_DIR} before serving (objects already stored are skipped)`)
+    .description("Run the HTTP service (API, OpenAPI document at /openapi.json). API tokens are required (SIEVERT_AUTH=tokens) unless it is the demo, or SIEVERT_AUTH=open, on a loopback address.")
+    .option("--demo", `load the demo data from ${DEFAULT_SAMPLE_DIR} before serving (objects already stored are skipped); open (no tokens) when listening on loopback, and says so`)
     .option("--port <port>", "port to listen on (overrides SIEVERT_PORT; 0 picks a free port)", positiveInt)
     .option("--host <host>", "address to listen on (overrides SIEVERT_HOST)")
     .action(async (opts: { demo?: boolean; port?: number; host?: string }) => {
@@ -132,6 +138,10 @@ Environment:
   registerRepeatCommands(program);
   registerAlertCommands(program);
   registerReportCommands(program);
+  registerTokenCommands(program, setExit);
+  registerAuditCommands(program);
+  registerExportCommands(program);
+  registerSummaryCommands(program, setExit);
   registerQualityCommands(program);
   program.addCommand(backfillCommand(setExit));
   return program;

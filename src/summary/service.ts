@@ -92,6 +92,16 @@ interface ObjectRow {
   report: DoseReport;
 }
 
+/** "L", "Left breast", "left" → L (image headers give the code value, RDSRs the code meaning). */
+export function normaliseLaterality(v: string | null): string | null {
+  if (!v) return null;
+  const t = v.trim().toLowerCase();
+  if (t === "l" || t.startsWith("left")) return "L";
+  if (t === "r" || t.startsWith("right")) return "R";
+  if (t === "b" || t.startsWith("both") || t.startsWith("bilateral")) return "B";
+  return v.trim();
+}
+
 function ageBand(svc: AnalyticsService, ageYears: number | null): string {
   if (ageYears === null) return "adult"; // as the analytics: unknown age counts as adult
   return svc.store.ref.ageBands.bands.find((b) => ageYears >= b.minYears && ageYears < b.maxYearsExclusive)?.band ?? "adult";
@@ -119,7 +129,10 @@ function figures(modality: string, objs: ObjectRow[], events: IrradiationEvent[]
     f.fluoro = { dapTotal_Gycm2: dapGycm2(), fluoroTime_s: max(objs.map((o) => o.report.totals?.fluoroTimeTotal_s ?? null)), rpDose_mGy: rpTotal === null ? null : rpTotal * 1000 };
   } else if (family === "mammo") {
     const byLat = new Map<string, number>();
-    for (const e of events) if (e.agd_mGy !== null && e.laterality) byLat.set(e.laterality, (byLat.get(e.laterality) ?? 0) + e.agd_mGy);
+    for (const e of events) {
+      const side = normaliseLaterality(e.laterality);
+      if (e.agd_mGy !== null && side) byLat.set(side, (byLat.get(side) ?? 0) + e.agd_mGy);
+    }
     const order = ["L", "R", "B"];
     f.mammo = {
       agdByLaterality: [...byLat].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([laterality, agd]) => ({ laterality, agd_mGy: agd })),

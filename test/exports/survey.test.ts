@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/api/app.ts";
 import { AnalyticsService } from "../../src/analytics/service.ts";
 import type { OpenedDatabase } from "../../src/db/client.ts";
 import { exportSurvey, planSurvey, surveyLayout, SurveyRequestError, SURVEY_KINDS, type SurveyRequest } from "../../src/exports/survey.ts";
-import { openTestDatabase } from "../helpers/db.ts";
+import { openTestDatabase, TEST_KEY } from "../helpers/db.ts";
 import { localiser, parseCsv, spiral, writeStudies, type WrittenStudy } from "./fixture.ts";
 
 let opened: OpenedDatabase;
@@ -50,8 +51,9 @@ beforeAll(async () => {
       ageYears: 66,
       sex: "F",
       events: [
-        { laterality: "R", viewPosition: "CC", agd_mGy: 2.1, compressionThickness_mm: 70, kvp: 31, mAs: 120 },
-        { laterality: "R", viewPosition: "MLO", agd_mGy: 2.3, compressionThickness_mm: 74, kvp: 31, mAs: 130 },
+        // as RDSRs give them: code meanings, abbreviated in the export
+        { laterality: "Right breast", viewPosition: "cranio-caudal", agd_mGy: 2.1, compressionThickness_mm: 70, kvp: 31, mAs: 120 },
+        { laterality: "Right breast", viewPosition: "medio-lateral oblique", agd_mGy: 2.3, compressionThickness_mm: 74, kvp: 31, mAs: 130 },
       ],
     },
   ]);
@@ -196,5 +198,35 @@ describe("bad requests", () => {
     expect(() => planSurvey({ kind: "ct", period: "2026", exam: "DX_KNEE" }, svc.store)).toThrow(/DX_KNEE is a DX exam; the ct survey covers CT/);
     expect(() => planSurvey({ kind: "ct", period: "2026", exam: "CT_NOPE" }, svc.store)).toThrow(/not in the standard exam catalogue/);
     expect(() => planSurvey({ kind: "ct", period: "2026", trust: "R;DROP" }, svc.store)).toThrow(/not an ODS code/);
+  });
+});
+
+describe("GET /api/v1/exports/survey", () => {
+  const app = () => createApp({ db: opened.db, key: TEST_KEY, maxObjectBytes: 1 << 20, analytics: svc } as Parameters<typeof createApp>[0]);
+
+  it("answers text/csv as an attachment named after kind, period and trust", async () => {
+    const res = await app().request("/api/v1/exports/survey?kind=radiography&period=2026-Q3&trust=AAA");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="sievert-survey-radiography-2026-Q3-AAA.csv"');
+    const { header, rows } = parseCsv(await res.text());
+    expect(header).toEqual(surveyLayout("radiography").columns.map((c) => c.name));
+    expect(rows.map((r) => r.dap_total_Gycm2).sort()).toEqual(["1.2", "12"]);
+  });
+
+  it("400 with the reason for a bad period, kind or exam", async () => {
+    const bad = async (qs: string) => {
+      const r = await app().request(`/api/v1/exports/survey?${qs}`);
+      return { status: r.status, message: ((await r.json()) as { error: { message: string } }).error.message };
+    };
+    expect(await bad("kind=ct&period=2026-13")).toMatchObject({ status: 400, message: expect.stringMatching(/period "2026-13"/) });
+    expect((await bad("kind=dental&period=2026")).status).toBe(400);
+    expect(await bad("kind=mammography&period=2026&exam=CT_HEAD")).toMatchObject({ status: 400, message: expect.stringMatching(/CT_HEAD is a CT exam/) });
+  });
+
+  it("serves the layouts with units and sources", async () => {
+    const res = await app().request("/api/v1/exports/survey/layouts");
+    const body = (await res.json()) as { kinds: Record<string, { columns: Array<{ name: string; unit: string | null }> }> };
+    expect(body.kinds.radiography!.columns.find((c) => c.name === "dap_total_Gycm2")!.unit).toBe("Gy·cm²");
   });
 });

@@ -37,8 +37,8 @@ beforeAll(async () => {
       events: [
         { laterality: "L", viewPosition: "CC", agd_mGy: 1.4 },
         { laterality: "L", viewPosition: "MLO", agd_mGy: 1.5 },
-        { laterality: "R", viewPosition: "CC", agd_mGy: 1.6 },
-        { laterality: "R", viewPosition: "MLO", agd_mGy: 1.5 },
+        { laterality: "Right breast", viewPosition: "cranio-caudal", agd_mGy: 1.6 }, // RDSR code meanings
+        { laterality: "Right breast", viewPosition: "medio-lateral oblique", agd_mGy: 1.5 },
       ],
     },
     nmBone: { trust: "AAA", device: "NM1", modality: "NM", description: "NM bone scan", date: "2026-07-16", ageYears: 70, totals: { administeredActivity_MBq: 740, radiopharmaceutical: "Tc-99m medronate" }, events: [] },
