@@ -25,6 +25,7 @@ import { registerQualityRoutes } from "../quality/routes.ts";
 import { registerInputGuards } from "./input-guards.ts";
 import { authMiddleware, registerSignInPages, type AuthOptions } from "../auth/index.ts";
 import { registerAuditRoutes } from "../audit/index.ts";
+import { registerFhirRoutes } from "../fhir/index.ts";
 
 export interface AppServices {
   db: SievertDb;
@@ -85,6 +86,7 @@ export function createApp(services: AppServices): SievertApp {
   registerWebPages(app, services); // overview at /, dashboards, committee report, static bundles
   registerDicomwebRoutes(app, services);
   registerCdsHooksRoutes(app, services); // CDS Hooks 2.0 at /cds-services
+  registerFhirRoutes(app, services); // FHIR R4 radiation dose summaries at /fhir (identifiers hidden: no revealIdentifiers seam wired yet)
 
   app.doc("/openapi.json", {
     openapi: "3.0.3",

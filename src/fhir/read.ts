@@ -33,6 +33,8 @@ export interface SummaryFilter {
   /** Inclusive study-date bounds (YYYY-MM-DD) used to narrow a date search; studies without a date always pass. */
   studyDateFrom?: string;
   studyDateTo?: string;
+  /** The caller's trusts (auth currentTrustScope); null or absent: every trust. */
+  trusts?: string[] | null;
 }
 
 function conditions(f: SummaryFilter): SQL | undefined {
@@ -48,6 +50,7 @@ function conditions(f: SummaryFilter): SQL | undefined {
     c.push(who.length > 0 ? or(...who)! : sql`false`);
   }
   if (f.deviceIds) c.push(inArray(doseObjects.deviceId, f.deviceIds));
+  if (f.trusts) c.push(f.trusts.length > 0 ? inArray(doseObjects.trustOds, f.trusts) : sql`false`);
   if (f.studyDateFrom) c.push(or(isNull(studies.studyDate), gte(studies.studyDate, f.studyDateFrom))!);
   if (f.studyDateTo) c.push(or(isNull(studies.studyDate), lte(studies.studyDate, f.studyDateTo))!);
   return and(...c);
@@ -157,12 +160,20 @@ const studyColumns = {
   trustName: trusts.name,
 };
 
-async function studyRecords(db: SievertDb, where: SQL): Promise<StudyRecord[]> {
+/** A study is visible to a trust scope when it, or one of its dose objects, belongs to one of the trusts. */
+function studyInScope(scope: string[] | null): SQL | undefined {
+  if (scope === null) return undefined;
+  if (scope.length === 0) return sql`false`;
+  const list = sql.join(scope.map((t) => sql`${t}`), sql`, `);
+  return or(inArray(studies.trustOds, scope), sql`exists (select 1 from dose_objects o where o.study_id = ${studies.id} and o.trust_ods in (${list}))`);
+}
+
+async function studyRecords(db: SievertDb, where: SQL, scope: string[] | null): Promise<StudyRecord[]> {
   const rows = await db
     .select(studyColumns)
     .from(studies)
     .leftJoin(trusts, eq(trusts.ods, studies.trustOds))
-    .where(where)
+    .where(and(where, studyInScope(scope)))
     .orderBy(sql`${studies.studyDate} desc nulls last`, desc(studies.id))
     .limit(50);
   const out: StudyRecord[] = [];
@@ -170,7 +181,7 @@ async function studyRecords(db: SievertDb, where: SQL): Promise<StudyRecord[]> {
     const objects = await db
       .select({ modality: doseObjects.modality, rawBytes: doseObjects.rawBytes })
       .from(doseObjects)
-      .where(eq(doseObjects.studyId, r.id))
+      .where(and(eq(doseObjects.studyId, r.id), scope === null ? undefined : scope.length > 0 ? inArray(doseObjects.trustOds, scope) : sql`false`))
       .orderBy(sql`${doseObjects.rawBytes} is null`, asc(doseObjects.id));
     const { trustOds, trustName, ...study } = r;
     out.push({
@@ -183,17 +194,21 @@ async function studyRecords(db: SievertDb, where: SQL): Promise<StudyRecord[]> {
   return out;
 }
 
-export async function getStudyByUid(db: SievertDb, studyInstanceUid: string): Promise<StudyRecord | null> {
-  return (await studyRecords(db, eq(studies.studyInstanceUid, studyInstanceUid)))[0] ?? null;
+export async function getStudyByUid(db: SievertDb, studyInstanceUid: string, scope: string[] | null): Promise<StudyRecord | null> {
+  return (await studyRecords(db, eq(studies.studyInstanceUid, studyInstanceUid), scope))[0] ?? null;
 }
 
 /** The patient's studies, newest first (at most 50): by pseudonym, or the one unidentified study. */
-export async function getStudiesOfPatient(db: SievertDb, patient: { pseudonym: string } | { unidentifiedStudyId: number }): Promise<StudyRecord[]> {
+export async function getStudiesOfPatient(
+  db: SievertDb,
+  patient: { pseudonym: string } | { unidentifiedStudyId: number },
+  scope: string[] | null,
+): Promise<StudyRecord[]> {
   const where =
     "pseudonym" in patient
       ? eq(studies.patientPseudonym, patient.pseudonym)
       : and(eq(studies.id, patient.unidentifiedStudyId), isNull(studies.patientPseudonym))!;
-  return studyRecords(db, where);
+  return studyRecords(db, where, scope);
 }
 
 export interface DeviceRecord {
@@ -203,7 +218,7 @@ export interface DeviceRecord {
   modality: string | null;
 }
 
-export async function getDevice(db: SievertDb, id: number): Promise<DeviceRecord | null> {
+export async function getDevice(db: SievertDb, id: number, scope: string[] | null): Promise<DeviceRecord | null> {
   const [r] = await db
     .select({
       id: devices.id,
@@ -219,6 +234,7 @@ export async function getDevice(db: SievertDb, id: number): Promise<DeviceRecord
     .leftJoin(trusts, eq(trusts.ods, devices.trustOds))
     .where(eq(devices.id, id));
   if (!r) return null;
+  if (scope !== null && (r.trustOds === null || !scope.includes(r.trustOds))) return null;
   const [latest] = await db
     .select({ modality: doseObjects.modality })
     .from(doseObjects)

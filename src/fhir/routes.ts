@@ -6,6 +6,7 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppServices } from "../api/app.ts";
+import { currentTrustScope } from "../auth/principal.ts";
 import { FHIR_JSON } from "./constants.ts";
 import { SearchError } from "./search.ts";
 import {
@@ -108,6 +109,8 @@ export function registerFhirRoutes(app: OpenAPIHono, services: AppServices, opti
       key: services.key,
       base: `${url.origin}/fhir`,
       reveal: (await reveal(c)) === true,
+      // The access table marks /fhir/* "scoped": the route filters by the token's trusts itself.
+      trusts: currentTrustScope(),
       ...(options.timeZone ? { timeZone: options.timeZone } : {}),
     };
   };

@@ -33,6 +33,8 @@ export interface FhirContext {
   base: string;
   /** Whether the caller's role may see patient identifiers. Default false. */
   reveal: boolean;
+  /** The caller's trusts (auth currentTrustScope): only their dose objects are served; null: every trust. */
+  trusts: string[] | null;
   timeZone?: string;
 }
 
@@ -119,6 +121,7 @@ function entry(base: string, resource: FhirResource, mode: "match" | "include"):
 export async function searchObservations(ctx: FhirContext, params: Record<string, string[]>, selfUrl: URL): Promise<FhirResource> {
   const tz = ctx.timeZone ?? DEFAULT_TIME_ZONE;
   const search = parseObservationSearch(params, ctx.key, tz);
+  search.filter.trusts = ctx.trusts;
   let total = 0;
   let page: Summarised[] = [];
   if (search.codeMatches) {
@@ -171,10 +174,12 @@ const notFound = (what: string): ReadResult => ({ ok: false, outcome: operationO
 
 export async function readObservation(ctx: FhirContext, id: string): Promise<ReadResult> {
   const tz = ctx.timeZone ?? DEFAULT_TIME_ZONE;
-  const found = await findSummaries(ctx.db, { sopInstanceUids: [id] }, { limit: 1, offset: 0 });
+  const found = await findSummaries(ctx.db, { sopInstanceUids: [id], trusts: ctx.trusts }, { limit: 1, offset: 0 });
   const row = found.rows[0];
   if (row) return { ok: true, resource: observationOf(summarise(row, ctx.reveal, tz), tz) };
-  const stored = await getObjectBySopInstanceUid(ctx.db, id);
+  const any = await getObjectBySopInstanceUid(ctx.db, id);
+  // Another trust's object is not confirmed to exist (as the auth access table does for resources).
+  const stored = any && (ctx.trusts === null || (any.trustOds !== null && ctx.trusts.includes(any.trustOds))) ? any : null;
   if (stored && !(SUMMARY_KINDS as readonly string[]).includes(stored.kind)) {
     return notFound(`Observation/${id}: the object with this SOP Instance UID is a ${stored.kind}; dose summaries are made from RDSRs (${SUMMARY_KINDS.join(", ")})`);
   }
@@ -185,7 +190,7 @@ export async function readObservation(ctx: FhirContext, id: string): Promise<Rea
 export async function readPatient(ctx: FhirContext, id: string): Promise<ReadResult> {
   const m = /^nopid-(\d+)$/.exec(id);
   if (!m && !/^[0-9a-f]{64}$/.test(id)) return notFound(`Patient/${id}: not a patient id of this server (a 64-hex pseudonym or nopid-<n>)`);
-  const records = await getStudiesOfPatient(ctx.db, m ? { unidentifiedStudyId: Number(m[1]) } : { pseudonym: id });
+  const records = await getStudiesOfPatient(ctx.db, m ? { unidentifiedStudyId: Number(m[1]) } : { pseudonym: id }, ctx.trusts);
   const first = records[0];
   if (!first) return notFound(`Patient/${id}: no stored study has this patient`);
   const withBytes = records.find((r) => r.rawBytes !== null) ?? first;
@@ -204,14 +209,14 @@ export async function readPatient(ctx: FhirContext, id: string): Promise<ReadRes
 }
 
 export async function readImagingStudy(ctx: FhirContext, id: string): Promise<ReadResult> {
-  const record = await getStudyByUid(ctx.db, id);
+  const record = await getStudyByUid(ctx.db, id, ctx.trusts);
   if (!record) return notFound(`ImagingStudy/${id}: no study with this Study Instance UID is stored`);
   return { ok: true, resource: buildImagingStudy(record.study, record.modalities, record.trust, ctx.timeZone ?? DEFAULT_TIME_ZONE) };
 }
 
 export async function readDevice(ctx: FhirContext, id: string): Promise<ReadResult> {
   const m = /^device-(\d+)$/.exec(id);
-  const record = m ? await getDevice(ctx.db, Number(m[1])) : null;
+  const record = m ? await getDevice(ctx.db, Number(m[1]), ctx.trusts) : null;
   if (!record) return notFound(`Device/${id}: no such device (ids are device-<n>)`);
   return { ok: true, resource: buildDevice(record.device, record.modality, record.trust) };
 }
