@@ -19,6 +19,9 @@ const TAG = {
   NumberOfSeriesRelatedInstances: "00201209",
 } as const;
 
+/** Errors of a reused connection that the server had already closed (undici and Node socket codes). */
+const STALE_CONNECTION_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
 function value(ds: JsonDataset, tag: string): string {
   const el = ds[tag] ?? ds[tag.toLowerCase()];
   const v = el?.Value?.[0];
@@ -48,15 +51,18 @@ export function createDicomwebSource(options: DicomwebSourceOptions): BackfillSo
 
   async function get(path: string, accept: string, what: string): Promise<Response> {
     const url = `${base}${path}`;
-    let response: Response;
-    try {
-      response = await doFetch(url, { headers: { Accept: accept, ...options.headers }, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
-      throw new BackfillError(`cannot reach the DICOMweb server ${label}: ${detail} (${what})`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await doFetch(url, { headers: { Accept: accept, ...options.headers }, signal: AbortSignal.timeout(timeoutMs) });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        const detail = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+        // A kept-alive connection the server closed while idle fails the next request with a
+        // reset; these GETs are idempotent, so one retry on a fresh connection is safe.
+        if (attempt === 1 && cause?.code !== undefined && STALE_CONNECTION_CODES.has(cause.code)) continue;
+        throw new BackfillError(`cannot reach the DICOMweb server ${label}: ${detail} (${what})`);
+      }
     }
-    return response;
   }
 
   async function qido(path: string, what: string): Promise<JsonDataset[]> {
