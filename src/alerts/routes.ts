@@ -5,6 +5,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
+import { MAX_INT32, OdsFilter } from "../api/schemas.ts";
 import type { SievertDb } from "../db/client.ts";
 import { acknowledgeAlert, ALERT_STATUSES, getAlert, listAlerts } from "./queries.ts";
 import { processAlertQueue } from "./scanner.ts";
@@ -54,7 +55,7 @@ export const AlertSchema = z
   })
   .openapi("DoseAlert");
 
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
+const IdParam = z.object({ id: z.coerce.number().int().positive().max(MAX_INT32).openapi({ param: { name: "id", in: "path" } }) });
 
 const list = createRoute({
   method: "get",
@@ -64,10 +65,10 @@ const list = createRoute({
   request: {
     query: z.object({
       status: z.enum(ALERT_STATUSES).default("open"),
-      trust: z.string().optional(),
-      rule: z.string().optional(),
+      trust: OdsFilter.optional(),
+      rule: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a rule id, e.g. fluoro.study.rpDose").optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
-      offset: z.coerce.number().int().min(0).default(0),
+      offset: z.coerce.number().int().min(0).max(MAX_INT32).default(0),
     }),
   },
   responses: {

@@ -125,9 +125,16 @@ export async function answerRows(store: AnalyticsStore, name: QuestionName, filt
 
 const enc = new TextEncoder();
 
-function csvField(v: unknown): string {
+/**
+ * One CSV cell. Text that a spreadsheet would take for a formula (starting with =, +, -, @, tab
+ * or carriage return: a protocol named "=HYPERLINK(…)" from a modality) is written with a
+ * leading apostrophe and quoted, so it opens as text (OWASP "CSV injection"); numbers are not
+ * touched. The apostrophe is visible in the cell and in the raw file.
+ */
+export function csvField(v: unknown): string {
   if (v === null || v === undefined) return "";
   const s = Array.isArray(v) ? JSON.stringify(v) : String(v);
+  if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) return `"'${s.replaceAll('"', '""')}"`;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 

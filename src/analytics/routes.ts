@@ -7,6 +7,7 @@
 import { Readable } from "node:stream";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppServices } from "../api/app.ts";
+import { MAX_INT32 } from "../api/schemas.ts";
 import { CONTENT_TYPES, FORMATS, exportAnswer, exportFileName } from "./export.ts";
 import { PERIODS, QUESTIONS, QUESTION_NAMES, type QuestionName } from "./questions.ts";
 import { RULE_FIELDS, RULE_MATCHES } from "./reference-data.ts";
@@ -23,14 +24,14 @@ const q = <T extends z.ZodType>(name: string, schema: T, description: string) =>
 
 const FilterQuery = z.object({
   trust: q("trust", z.string().regex(/^[A-Za-z0-9]{3,5}$/), "ODS code"),
-  device: q("device", z.coerce.number().int().min(0), "device id"),
-  exam: q("exam", z.string().regex(/^[A-Z0-9_]+$/), "standard exam code (catalogue)"),
+  device: q("device", z.coerce.number().int().min(0).max(MAX_INT32), "device id"),
+  exam: q("exam", z.string().regex(/^[A-Z0-9_]{1,64}$/), "standard exam code (catalogue)"),
   modality: q("modality", z.string().regex(/^[A-Z]{2}$/), "CT, DX, RF, MG, NM…"),
   from: q("from", z.string().regex(/^\d{4}-\d{2}-\d{2}$/), "first study date, inclusive"),
   to: q("to", z.string().regex(/^\d{4}-\d{2}-\d{2}$/), "last study date, inclusive"),
   period: q("period", z.enum(PERIODS), "grouping period (default all; trends: month)"),
-  drlSet: q("drlSet", z.string(), "DRL set id (default UK-NDRL-2024)"),
-  k: q("k", z.coerce.number().positive(), "outliers: multiple of the DRL (default from settings)"),
+  drlSet: q("drlSet", z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), "DRL set id (default UK-NDRL-2024)"),
+  k: q("k", z.coerce.number().positive().max(1000), "outliers: multiple of the DRL (default from settings)"),
   level: q("level", z.enum(["device", "trust"]), "local-drl: room (device) or facility (trust) medians"),
   format: q("format", z.enum(FORMATS), "json (default), csv, parquet, arrow (IPC stream)"),
 });
@@ -92,7 +93,7 @@ const deleteRule = createRoute({
   path: "/api/v1/analytics/exam-rules/{id}",
   tags: ["analytics"],
   summary: "Delete a user mapping rule",
-  request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) }) },
+  request: { params: z.object({ id: z.coerce.number().int().positive().max(MAX_INT32).openapi({ param: { name: "id", in: "path" } }) }) },
   responses: {
     204: { description: "Deleted" },
     404: { description: "No such rule", content: { "application/json": { schema: ErrorSchema } } },

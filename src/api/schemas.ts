@@ -148,6 +148,16 @@ export const QuarantineRowSchema = z
   })
   .openapi("QuarantinedObject");
 
+/** Largest id or offset a query parameter may carry (Postgres integer). */
+export const MAX_INT32 = 2_147_483_647;
+
+/** A trust's ODS code as a filter: letters and digits (trusts have 3 to 5; sites up to 10). */
+export const OdsFilter = z.string().regex(/^[A-Za-z0-9]{3,10}$/, "an ODS code: 3 to 10 letters or digits");
+/** A standard exam code of the analytics catalogue. */
+export const ExamCodeFilter = z.string().regex(/^[A-Z0-9_]{1,64}$/, "a standard exam code: A-Z, 0-9 and _ (at most 64)");
+/** A DICOM code string value (CS: upper-case letters, digits, space, _; at most 16), e.g. a modality. */
+export const CodeStringFilter = z.string().regex(/^[A-Z0-9_ ]{1,16}$/, "a DICOM code string (upper-case letters, digits, _; at most 16), e.g. CT");
+
 export function page<T extends z.ZodTypeAny>(item: T, name: string) {
   return z
     .object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() })
@@ -156,7 +166,7 @@ export function page<T extends z.ZodTypeAny>(item: T, name: string) {
 
 export const PaginationQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ param: { name: "limit", in: "query" } }),
-  offset: z.coerce.number().int().min(0).default(0).openapi({ param: { name: "offset", in: "query" } }),
+  offset: z.coerce.number().int().min(0).max(MAX_INT32).default(0).openapi({ param: { name: "offset", in: "query" } }),
 });
 
 export const DateQuery = z

@@ -70,7 +70,7 @@ export const CDS_SERVICES = [
 ] as const;
 
 const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const ServiceParam = z.object({ id: z.string().min(1).openapi({ param: { name: "id", in: "path" } }) });
+const ServiceParam = z.object({ id: z.string().min(1).max(128).openapi({ param: { name: "id", in: "path" } }) });
 
 const discovery = createRoute({
   method: "get",

@@ -1,8 +1,9 @@
 /** `sievert serve`: open storage, optionally load the demo data, listen, print the URL. */
-import { serve } from "@hono/node-server";
 import pino from "pino";
 import { createApp } from "../api/app.ts";
-import { loadConfig } from "../config/index.ts";
+import { startHttpServer } from "../api/http-server.ts";
+import { ConfigError, loadConfig } from "../config/index.ts";
+import { AuthModeError, decideServeAuth, type ServeAuthDecision } from "../auth/mode.ts";
 import { openServices } from "./context.ts";
 import { loadDemoData } from "./demo.ts";
 import { analyticsFor } from "../analytics/service.ts";
@@ -19,6 +20,15 @@ export interface ServeOptions {
 
 export async function runServer(options: ServeOptions): Promise<void> {
   const config = loadConfig();
+  const host = options.host ?? config.host;
+  // Open (no tokens) only on loopback: the demo by default, or SIEVERT_AUTH=open; otherwise tokens (src/auth/mode.ts).
+  let auth: ServeAuthDecision;
+  try {
+    auth = decideServeAuth({ demo: options.demo, host, setting: process.env.SIEVERT_AUTH });
+  } catch (e) {
+    if (e instanceof AuthModeError) throw new ConfigError(e.message);
+    throw e;
+  }
   const logger = pino({ level: config.logLevel, redact: ["*.patientName", "*.patientId", "*.nhsNumber"] });
   const services = await openServices(config);
   logger.info({ database: services.dialect, dataDir: services.dialect === "pglite" ? config.dataDir : undefined }, "storage open, migrations applied");
@@ -32,11 +42,10 @@ export async function runServer(options: ServeOptions): Promise<void> {
   void analyticsFor(services.db).then((a) => a.requestSync()).catch((err: unknown) => logger.error({ err }, "analytics copy could not be opened"));
   startAlertScanner(services.db, { logger }); // high-dose alerts: drains the alert queue (every SIEVERT_ALERT_SCAN_MS) and delivers webhooks
   repeatDetectorFor(services.db, services.key, { logger }).request(); // repeat imaging: first pass now, then a sweep every 30 s whatever the source (DIMSE included)
-  const app = createApp({ db: services.db, key: services.key, maxObjectBytes: config.maxObjectBytes, logger, version: VERSION });
-  const host = options.host ?? config.host;
-  const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? config.port }, (info) => {
+  const app = createApp({ db: services.db, key: services.key, maxObjectBytes: config.maxObjectBytes, maxJsonBytes: config.maxJsonBytes, logger, version: VERSION, auth: { mode: auth.mode } });
+  const server = startHttpServer({ fetch: app.fetch, hostname: host, port: options.port ?? config.port, timeouts: config.http }, (info) => {
     const shownHost = info.address.includes(":") ? `[${info.address}]` : info.address;
-    process.stdout.write(`Sievert is running at http://${shownHost}:${info.port}/\n`);
+    process.stdout.write(`Sievert is running at http://${shownHost}:${info.port}/\n${auth.notice}\n`);
   });
   // The DICOM C-STORE SCP beside the HTTP API (src/dimse), unless SIEVERT_DIMSE_PORT is off.
   const { startDimseFromConfig } = await import("../dimse/service.ts");

@@ -16,6 +16,12 @@ const EnvSchema = z.object({
   SIEVERT_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Largest object accepted by the HTTP upload, in bytes. */
   SIEVERT_MAX_OBJECT_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  /** Largest JSON (any non-DICOM) request body, in bytes (src/api/input-guards.ts). */
+  SIEVERT_MAX_JSON_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** HTTP server timeouts (src/api/http-server.ts): headers, whole request (0: none), idle kept-alive connection. */
+  SIEVERT_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  SIEVERT_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).default(900_000),
+  SIEVERT_HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Postgres schema for this instance's tables (isolates a run on a shared server; default public). */
   SIEVERT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "lower-case letters, digits and _").optional(),
@@ -43,6 +49,8 @@ export interface SievertConfig {
   host: string;
   port: number;
   maxObjectBytes: number;
+  maxJsonBytes: number;
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   dbSchema: string | undefined;
   dimse: DimseConfig;
@@ -72,6 +80,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.SIEVERT_HTTP_REQUEST_TIMEOUT_MS > 0 && e.SIEVERT_HTTP_HEADERS_TIMEOUT_MS > e.SIEVERT_HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError("invalid configuration: SIEVERT_HTTP_HEADERS_TIMEOUT_MS must not be longer than SIEVERT_HTTP_REQUEST_TIMEOUT_MS");
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.SIEVERT_DATA_DIR),
@@ -79,6 +90,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.SIEVERT_HOST,
     port: e.SIEVERT_PORT,
     maxObjectBytes: e.SIEVERT_MAX_OBJECT_BYTES,
+    maxJsonBytes: e.SIEVERT_MAX_JSON_BYTES,
+    http: { headersTimeoutMs: e.SIEVERT_HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.SIEVERT_HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.SIEVERT_HTTP_KEEPALIVE_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     dbSchema: e.SIEVERT_DB_SCHEMA,
     dimse: {

@@ -48,6 +48,14 @@ const DEVICE_FIELDS: readonly Keyword[] = ["Manufacturer", "ManufacturerModelNam
 
 class QueryError extends Error {}
 
+/** Most values in one list-matching key (UIDs, modalities): bounds the SQL a query can ask for. */
+export const MAX_LIST_VALUES = 1000;
+/** Longest text matching value (AccessionNumber is SH, 16 characters; StudyDescription LO, 64). */
+const MAX_TEXT_VALUE = 64;
+/** Largest whole number in a key (IS values fit in 32 bits), also for limit and offset. */
+const MAX_INTEGER = 2_147_483_647;
+const CODE_STRING = /^[A-Z0-9_ ]{1,16}$/;
+
 interface ParsedQuery {
   match: InstanceMatch;
   seriesUids?: string[];
@@ -63,15 +71,28 @@ interface ParsedQuery {
   warnings: string[];
 }
 
-function list(value: string): string[] {
-  return value
+function list(value: string, key = "value"): string[] {
+  const values = value
     .split(/[,\\]/)
     .map((v) => v.trim())
     .filter(Boolean);
+  if (values.length > MAX_LIST_VALUES) throw new QueryError(`${key}: ${values.length} values; at most ${MAX_LIST_VALUES} are matched in one query`);
+  return values;
+}
+
+function codeStrings(key: string, value: string): string[] {
+  const values = list(value, key).map((m) => m.toUpperCase());
+  for (const m of values) if (!CODE_STRING.test(m)) throw new QueryError(`${key}: "${m.slice(0, 40)}" is not a code string (letters, digits, _; at most 16)`);
+  return values;
+}
+
+function text(key: string, value: string): string {
+  if (value.length > MAX_TEXT_VALUE) throw new QueryError(`${key}: a value of ${value.length} characters; at most ${MAX_TEXT_VALUE} are matched`);
+  return value;
 }
 
 function uidList(key: string, value: string): string[] {
-  const uids = list(value);
+  const uids = list(value, key);
   for (const u of uids) if (!isUid(u)) throw new QueryError(`${key}: "${u.slice(0, 80)}" is not a UID`);
   return uids;
 }
@@ -89,6 +110,7 @@ function integer(key: string, value: string, min = 0): number {
   if (!/^\d+$/.test(value.trim())) throw new QueryError(`${key}: "${value.slice(0, 40)}" is not a whole number`);
   const n = Number(value);
   if (n < min) throw new QueryError(`${key} must be at least ${min}`);
+  if (n > MAX_INTEGER) throw new QueryError(`${key} must be at most ${MAX_INTEGER}`);
   return n;
 }
 
@@ -156,13 +178,13 @@ function parseQuery(url: URL, level: QidoLevel, pathStudy: string | undefined, p
         break;
       }
       case "AccessionNumber":
-        q.match.accessionNumber = v;
+        q.match.accessionNumber = text(key, v);
         break;
       case "StudyDescription":
-        q.match.studyDescription = v;
+        q.match.studyDescription = text(key, v);
         break;
       case "ModalitiesInStudy": {
-        const mods = list(v).map((m) => m.toUpperCase());
+        const mods = codeStrings(key, v);
         // SR matches every study (each holds a dose SR); other values are procedure modalities.
         if (!mods.includes("SR")) q.match.procedureModalities = mods;
         break;
@@ -171,7 +193,7 @@ function parseQuery(url: URL, level: QidoLevel, pathStudy: string | undefined, p
         q.seriesUids = uidList(key, v);
         break;
       case "Modality":
-        q.seriesModalities = list(v).map((m) => m.toUpperCase());
+        q.seriesModalities = codeStrings(key, v);
         break;
       case "SeriesNumber":
         q.seriesNumber = integer(key, v);

@@ -8,6 +8,7 @@ import type { AppServices } from "../api/app.ts";
 import { afterStored } from "./detector.ts";
 import { findComparablePriors, PrecheckInputError, PrecheckRequestSchema } from "./precheck.ts";
 import { RepeatRulesError } from "./rules.ts";
+import { ExamCodeFilter, MAX_INT32, OdsFilter } from "../api/schemas.ts";
 import { clearRuleOverride, listRepeats, repeatRates, rulesFor, setRuleOverride } from "./store.ts";
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
@@ -24,8 +25,8 @@ const precheck = createRoute({
 });
 
 const Filters = z.object({
-  trust: z.string().optional(),
-  exam: z.string().optional(),
+  trust: OdsFilter.optional(),
+  exam: ExamCodeFilter.optional(),
   from: Month.optional(),
   to: Month.optional(),
 });
@@ -42,7 +43,7 @@ const list = createRoute({
   method: "get",
   path: "/api/v1/repeats",
   summary: "Detected repeats (newest first) with prior exam, interval, trusts and rule",
-  request: { query: Filters.extend({ limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).default(0) }) },
+  request: { query: Filters.extend({ limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).max(MAX_INT32).default(0) }) },
   responses: { 200: json(z.object({ items: z.array(Any) }), "repeats") },
 });
 
@@ -53,7 +54,7 @@ const rules = createRoute({
   responses: { 200: json(z.object({ items: z.array(Any) }), "rules") },
 });
 
-const Family = z.object({ family: z.string().regex(/^[a-z0-9-]+$/) });
+const Family = z.object({ family: z.string().regex(/^[a-z0-9-]{1,64}$/) });
 const setRule = createRoute({
   method: "put",
   path: "/api/v1/repeats/rules/{family}",
@@ -66,7 +67,7 @@ const setRule = createRoute({
           schema: z
             .object({
               window: z.object({ hours: z.number().positive().optional(), days: z.number().positive().optional() }).optional(),
-              exclusions: z.object({ plannedFollowUpFlag: z.boolean(), indicationPatterns: z.array(z.string().min(1)) }).optional(),
+              exclusions: z.object({ plannedFollowUpFlag: z.boolean(), indicationPatterns: z.array(z.string().min(1).max(200)).max(50) }).optional(),
               note: z.string().max(500).optional(),
             })
             .strict(),

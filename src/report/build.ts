@@ -114,6 +114,7 @@ export async function buildReport(app: AnyHono, options: ReportOptions): Promise
   const period = parsePeriod(options.period);
   if (!period || period.kind === "all") throw new ReportPeriodError(`period "${options.period}" is not a quarter (2026-Q3), month (2026-09) or year (2026)`);
   const trust = options.trust ? options.trust.toUpperCase() : null;
+  if (trust !== null && !/^[A-Z0-9]{3,10}$/.test(trust)) throw new ReportPeriodError("trust is an ODS code (3 to 10 letters or digits)");
   const generatedAt = options.generatedAt ?? new Date();
   const base: Record<string, string> = { ...(trust ? { trust } : {}), from: period.from!, to: period.to! };
   const tw = trendWindow(period);
@@ -246,11 +247,16 @@ ${alerts.total >= 1000 ? "<p class=\"notice\">Only the newest 1,000 alerts were 
 <meta name="generator" content="Sievert ${esc(options.version ?? "")}">
 <style>${CSS}</style></head>
 <body><main>${body}</main></body></html>`;
-  return { title, period, trust, sections, figures, html: doc, fileStem: `sievert-report-${period.label}${trust ? `-${trust}` : ""}` };
+  return { title, period, trust, sections, figures, html: doc, fileStem: safeFileStem(`sievert-report-${period.label}${trust ? `-${trust}` : ""}`) };
 }
 
 function plural(n: number, word: string): string {
   return `${fmtInt(n)} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** A file name stem of letters, digits, - and _ only: no path separator or dot-dot from any input. */
+export function safeFileStem(stem: string): string {
+  return stem.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 120);
 }
 
 function esc(s: string): string {

@@ -102,7 +102,7 @@ export function dashboardPage(d: Dashboard, f: Filters, problems: string[], choi
   const drill = (r: Row): string | null => drillLink(d, f, r);
   const withLinks = rows.map((r) => ({ ...r, _drill: drill(r) }));
   const selection = describeFilters(f, choices);
-  const csv = source.url.includes("/api/") ? `${source.url}${source.url.includes("?") ? "&" : "?"}format=csv` : null;
+  const csv = source.url.startsWith("/api/v1/analytics/") ? `${source.url}${source.url.includes("?") ? "&" : "?"}format=csv` : null;
   const nExams = rows.reduce((a, r) => a + (typeof r.n_exams === "number" ? r.n_exams : typeof r.exams === "number" ? r.exams : 0), 0);
   const refSources = d.meta.sourcesField ? [...new Set(rows.map((r) => r[d.meta.sourcesField!]).filter((v): v is string => typeof v === "string" && v !== ""))] : [];
   const unit = d.meta.source.path === "/dashboards/data/values.json" ? "value" : "row";

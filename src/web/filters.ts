@@ -1,6 +1,8 @@
 /**
  * Page filters, kept in the URL query so a view can be shared: trust, device, modality, exam,
- * period (2025-Q4, 2025-11, 2025 or all) and quantity. Invalid values are dropped and reported.
+ * period (2025-Q4, 2025-11, 2025 or all) and quantity. Invalid values are reported as problems;
+ * the pages answer 400 for them (a view filtered on something other than what was asked is
+ * never shown). Parameters the pages do not know are ignored.
  */
 import { html, raw } from "hono/html";
 import type { FilterChoices } from "./data.ts";
@@ -24,7 +26,7 @@ export function parseFilters(q: Record<string, string | undefined>, defaultPerio
     const v = (q[name] ?? "").trim();
     if (v === "") return null;
     if (!re.test(v)) {
-      problems.push(`${name} "${v}" is not valid and was ignored`);
+      problems.push(`${name} "${v.slice(0, 80)}${v.length > 80 ? "…" : ""}" is not valid`);
       return null;
     }
     return v;
@@ -36,7 +38,7 @@ export function parseFilters(q: Record<string, string | undefined>, defaultPerio
   const quantity = pick("quantity", /^[A-Za-z0-9_]{1,40}$/);
   let period = parsePeriod(q.period ?? defaultPeriod);
   if (!period) {
-    problems.push(`period "${q.period ?? ""}" is not a quarter (2025-Q4), month (2025-11) or year; showing all dates`);
+    problems.push(`period "${(q.period ?? "").slice(0, 80)}" is not a quarter (2025-Q4), month (2025-11) or year`);
     period = parsePeriod("all")!;
   }
   return { filters: { trust, device: device === null ? null : Number(device), modality, exam, period, quantity }, problems };

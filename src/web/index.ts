@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { html } from "hono/html";
 import type { AnalyticsAppServices } from "../analytics/routes.ts";
 import { analyticsFor } from "../analytics/service.ts";
@@ -41,6 +42,24 @@ const STATIC: Record<string, { path: () => string; type: string }> = {
   "sievert.css": { path: () => fileURLToPath(new URL("./static/sievert.css", import.meta.url)), type: "text/css; charset=utf-8" },
 };
 const staticCache = new Map<string, Buffer>();
+
+/** The drill-down's own parameters: age band (as in the analytics age bands), back (a dashboard name), description. */
+const AGE_BAND = /^[a-z0-9_-]{1,20}$/i;
+/** Longest unmapped-exam description a drill-down matches (Study Description is LO, 64 characters; protocols may be longer). */
+const MAX_DESCRIPTION = 256;
+
+/** 400: a page asked for with a filter it cannot apply; says which and why, links to the unfiltered page. */
+function invalidFilters(c: Context, problems: string[], action: string): Response | Promise<Response> {
+  return c.html(
+    page({
+      title: "Invalid filter",
+      active: "",
+      body: html`<h1>Invalid filter</h1><div class="notice error" role="alert"><p>This page was asked for with a filter it cannot apply, so nothing is shown:</p><ul>${problems.map((p) => html`<li>${p}</li>`)}</ul></div>
+<p><a href="${action}">Show the page without filters</a></p>`,
+    }),
+    400,
+  );
+}
 
 /** from/to as YYYY-MM (the repeats API's months). */
 export function monthWindow(w: Record<string, string>): Record<string, string> {
@@ -82,7 +101,8 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
     const s = await store();
     const choices = await filterChoices(s);
     const defaultPeriod = choices.quarters.at(-1) ?? "all";
-    const { filters } = parseFilters(c.req.query(), defaultPeriod);
+    const { filters, problems } = parseFilters(c.req.query(), defaultPeriod);
+    if (problems.length) return invalidFilters(c, problems, "/");
     const previous = previousPeriod(filters.period);
     const trust: Record<string, string> = filters.trust ? { trust: filters.trust } : {};
     const window: Record<string, string> = { ...(filters.period.from ? { from: filters.period.from } : {}), ...(filters.period.to ? { to: filters.period.to } : {}) };
@@ -110,14 +130,17 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
   );
 
   app.get("/dashboards/data/values.json", async (c) => {
-    const { filters } = parseFilters(c.req.query());
+    const { filters, problems } = parseFilters(c.req.query());
+    const ageBandParam = c.req.query("ageBand") || null;
+    if (ageBandParam !== null && !AGE_BAND.test(ageBandParam)) problems.push("ageBand is not an age band (letters, digits, _ or -)");
+    if (problems.length) return c.json({ error: { code: "invalid-request", message: problems.join("; ") } }, 400);
     const rows = await doseValues(await store(), {
       trust: filters.trust,
       device: filters.device,
       exam: filters.exam,
       modality: filters.modality,
       quantity: filters.quantity,
-      ageBand: c.req.query("ageBand") ?? null,
+      ageBand: ageBandParam,
       from: filters.period.from,
       to: filters.period.to,
       primaryOnly: c.req.query("primary") === "1",
@@ -126,10 +149,15 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
   });
 
   app.get("/dashboards/drilldown", async (c) => {
-    const s = await store();
-    const { filters } = parseFilters(c.req.query());
+    const { filters, problems } = parseFilters(c.req.query());
     const description = c.req.query("description");
-    const back = c.req.query("back") ?? null;
+    const back = c.req.query("back") || null;
+    const ageBand = c.req.query("ageBand") || undefined;
+    if (description !== undefined && description.length > MAX_DESCRIPTION) problems.push(`description is ${description.length} characters; at most ${MAX_DESCRIPTION}`);
+    if (back !== null && !getDashboard(back)) problems.push(`back "${back.slice(0, 80)}" is not a dashboard`);
+    if (ageBand !== undefined && !AGE_BAND.test(ageBand)) problems.push(`ageBand "${ageBand.slice(0, 80)}" is not an age band`);
+    if (problems.length) return invalidFilters(c, problems, "/dashboards");
+    const s = await store();
     if (back === "repeat-rates") {
       const f = filters.period;
       const repeats = await readSource(app, "/api/v1/repeats", {
@@ -141,12 +169,11 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
       });
       return c.html(repeatsDrilldown(filters, repeats, await filterChoices(s)));
     }
-    const ageBand = c.req.query("ageBand");
     return c.html(
       await drilldownPage(
         s,
         filters,
-        { ageBand: ageBand && /^[a-z0-9_-]{1,20}$/i.test(ageBand) ? ageBand : null, description: description ?? null, unmapped: description !== undefined || back === "unmapped", back },
+        { ageBand: ageBand ?? null, description: description ?? null, unmapped: description !== undefined || back === "unmapped", back },
         await filterChoices(s),
       ),
     );
@@ -155,10 +182,13 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
   app.get("/dashboards/:name", async (c) => {
     const d = getDashboard(c.req.param("name"));
     if (!d) return c.html(page({ title: "Not found", active: "", body: html`<h1>No such dashboard</h1><p><a href="/dashboards">All dashboards</a></p>` }), 404);
+    const { filters, problems } = parseFilters(c.req.query());
+    if (problems.length) return invalidFilters(c, problems, `/dashboards/${d.name}`);
     const s = await store();
     const choices = await filterChoices(s);
-    const { filters, problems } = parseFilters(c.req.query());
-    const params = { ...d.meta.source.params, ...apiParams(filters, d.meta.filters, d.meta.source.dateFormat) };
+    // A source without date or modality filters (periodField: alerts) is not sent them; the page applies them to its rows below.
+    const sent = d.meta.periodField ? d.meta.filters.filter((n) => n !== "period" && n !== "modality") : d.meta.filters;
+    const params = { ...d.meta.source.params, ...apiParams(filters, sent, d.meta.source.dateFormat) };
     if (d.meta.source.path === "/dashboards/data/values.json") {
       const vf = { trust: filters.trust, device: filters.device, exam: filters.exam, modality: filters.modality, quantity: filters.quantity, from: filters.period.from, to: filters.period.to, primaryOnly: true };
       const [rows, summary] = await Promise.all([doseValues(s, vf, 20000), distributionSummary(s, vf)]);
@@ -179,7 +209,8 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
     const choices = await filterChoices(s);
     // Default: the latest quarter with data, else the last complete quarter.
     const lastQuarter = previousPeriod(parsePeriod(quarterOf(new Date().toISOString().slice(0, 10)))!)!.label;
-    const { filters } = parseFilters(c.req.query(), choices.quarters.at(-1) ?? lastQuarter);
+    const { filters, problems } = parseFilters(c.req.query(), choices.quarters.at(-1) ?? lastQuarter);
+    if (problems.length) return invalidFilters(c, problems, "/report");
     const p = filters.period.kind === "all" ? "" : filters.period.label;
     const q = new URLSearchParams({ ...(p ? { period: p } : {}), ...(filters.trust ? { trust: filters.trust } : {}) });
     return c.html(
@@ -199,7 +230,9 @@ ${p
   });
 
   app.get("/report/download", async (c) => {
-    const format = c.req.query("format") === "pdf" ? "pdf" : "html";
+    const formatParam = c.req.query("format") ?? "html";
+    if (formatParam !== "html" && formatParam !== "pdf") return c.json({ error: { code: "invalid-request", message: "format is html or pdf" } }, 400);
+    const format = formatParam;
     const period = c.req.query("period") ?? "";
     if (!parsePeriod(period) || period === "all" || period === "") return c.json({ error: { code: "invalid-request", message: `period "${period}" is not a quarter (2026-Q3), month or year` } }, 400);
     const trust = c.req.query("trust");

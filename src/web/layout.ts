@@ -26,9 +26,14 @@ ${(opts.scripts ?? []).map((s) => html`<script src="${s}"></script>`)}
 </body></html>`;
 }
 
-/** JSON for a <script type="application/json"> block (no "</script>" break-out). */
+/** JSON for a <script type="application/json"> block (no "</script>" or "<!--" break-out; U+2028/2029 escaped too). */
 export function jsonScript(id: string, value: unknown): Html {
-  const text = JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
+  const text = JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
   return html`<script type="application/json" id="${id}">${raw(text)}</script>`;
 }
 

@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { listStudies } from "../../db/queries.ts";
 import type { AppServices } from "../app.ts";
-import { DateQuery, ErrorSchema, PaginationQuery, StudyRowSchema, page } from "../schemas.ts";
+import { CodeStringFilter, DateQuery, ErrorSchema, MAX_INT32, OdsFilter, PaginationQuery, StudyRowSchema, page } from "../schemas.ts";
 
 const StudiesPage = page(StudyRowSchema, "StudiesPage");
 
@@ -13,11 +13,11 @@ const route = createRoute({
   summary: "Stored studies, newest first",
   request: {
     query: PaginationQuery.extend({
-      trust: z.string().optional().openapi({ param: { name: "trust", in: "query" }, description: "ODS code", example: "RVV" }),
-      modality: z.string().optional().openapi({ param: { name: "modality", in: "query" }, example: "CT" }),
+      trust: OdsFilter.optional().openapi({ param: { name: "trust", in: "query" }, description: "ODS code", example: "RVV" }),
+      modality: CodeStringFilter.optional().openapi({ param: { name: "modality", in: "query" }, example: "CT" }),
       from: DateQuery.optional().openapi({ param: { name: "from", in: "query" }, description: "first study date, inclusive (YYYY-MM-DD)" }),
       to: DateQuery.optional().openapi({ param: { name: "to", in: "query" }, description: "last study date, inclusive (YYYY-MM-DD)" }),
-      device: z.coerce.number().int().positive().optional().openapi({ param: { name: "device", in: "query" }, description: "device id" }),
+      device: z.coerce.number().int().positive().max(MAX_INT32).optional().openapi({ param: { name: "device", in: "query" }, description: "device id" }),
     }),
   },
   responses: {
