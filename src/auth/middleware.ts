@@ -58,7 +58,7 @@ function presentedToken(c: Context): string | null {
 
 const DESCRIBE: Record<string, string> = {
   missing: "authentication required: send Authorization: Bearer <token> (sievert token create)",
-  malformed: "the token is not a Sievert token (svt_…)",
+  malformed: "the token is not a Sievert token (svt_...)",
   unknown: "the token is not valid",
   expired: "the token has expired",
   revoked: "the token has been revoked",
@@ -70,7 +70,7 @@ function unauthorized(c: Context, reason: keyof typeof DESCRIBE): Response {
     const next = c.req.path + (new URL(c.req.url).search || "");
     return c.redirect(`/signin?next=${encodeURIComponent(next)}${reason === "missing" ? "" : `&problem=${reason}`}`, 303);
   }
-  const challenge = reason === "missing" ? 'Bearer realm="sievert"' : `Bearer realm="sievert", error="invalid_token", error_description="${DESCRIBE[reason]}"`;
+  const challenge = reason === "missing" ? 'Bearer realm="sievert"' : `Bearer realm="sievert", error="invalid_token", error_description="${DESCRIBE[reason]!.replace(/[^\x20-\x7e]|"/g, "")}"`; // a header value is ASCII
   return c.json(errorBody("unauthorized", DESCRIBE[reason]!), 401, { "WWW-Authenticate": challenge });
 }
 
