@@ -26,6 +26,8 @@ beforeAll(async () => {
     // fluoroscopy
     { trust: "AAA", device: "RF1", modality: "RF", description: "Barium swallow", date: "2026-08-20", ageYears: 55, totals: { fluoroTimeTotal_s: 252, rpDoseTotal_Gy: 0.085 }, events: [{ dap_Gym2: 0.0005, acquisitionType: "Fluoroscopy" }, { dap_Gym2: 0.0007, acquisitionType: "Stationary Acquisition" }] },
     { trust: "AAA", device: "RF1", modality: "RF", description: "Barium swallow", date: "2026-08-21", ageYears: 56, events: [{ dap_Gym2: 0.0001, rpDose_Gy: 0.01 }, { dap_Gym2: 0.0002, rpDose_Gy: 0.02 }] },
+    // a station name a spreadsheet would run as a formula
+    { trust: "AAA", device: "=HYPERLINK(\"http://x\")", modality: "RF", description: "Contrast enema", date: "2026-08-22", ageYears: 60, events: [{ dap_Gym2: 0.001 }] },
     // mammography: 4 views, then 2 views
     {
       trust: "AAA",
@@ -174,6 +176,15 @@ describe("fluoroscopy survey", () => {
   });
 });
 
+describe("spreadsheet safety", () => {
+  it("a text cell starting with = is written as text (leading apostrophe), through the shared CSV writer", async () => {
+    const { text, rows } = await survey({ kind: "fluoroscopy", period: "2026-Q3", exam: "RF_CONTRAST_ENEMA" });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.device.startsWith("'=HYPERLINK")).toBe(true);
+    expect(text).not.toMatch(/(^|,)=HYPERLINK/m);
+  });
+});
+
 describe("mammography survey", () => {
   it("one row per view with AGD, compressed thickness, laterality and view; exam_number groups the views", async () => {
     const { rows } = await survey({ kind: "mammography", period: "2026-Q3" });
@@ -228,5 +239,22 @@ describe("GET /api/v1/exports/survey", () => {
     const res = await app().request("/api/v1/exports/survey/layouts");
     const body = (await res.json()) as { kinds: Record<string, { columns: Array<{ name: string; unit: string | null }> }> };
     expect(body.kinds.radiography!.columns.find((c) => c.name === "dap_total_Gycm2")!.unit).toBe("Gy·cm²");
+  });
+});
+
+describe("analytics copy upgrade", () => {
+  it("a copy made before the survey columns (older copy_version) is rebuilt on the next sync, so old exams get them", async () => {
+    await svc.store.write(async (c) => {
+      await c.run("UPDATE objects SET fluoro_time_total_s = NULL, rp_dose_total_gy = NULL");
+      await c.run("UPDATE events SET compression_thickness_mm = NULL, laterality = NULL, mas = NULL");
+      await c.run("UPDATE sync_state SET value = '1' WHERE name = 'copy_version'");
+    });
+    const r = await svc.sync();
+    expect(r.objects).toBe(written.length); // everything copied again
+    const { rows } = await survey({ kind: "fluoroscopy", period: "2026-Q3" });
+    expect(rows[0]).toMatchObject({ fluoro_time_total_s: "252", rp_dose_total_mGy: "85" });
+    const mg = await survey({ kind: "mammography", period: "2026-Q3" });
+    expect(mg.rows[0]).toMatchObject({ laterality: "L", compressed_breast_thickness_mm: "55", mas_mAs: "80" });
+    expect((await svc.sync()).objects).toBe(0); // and only once
   });
 });
