@@ -109,6 +109,10 @@ export function readDicomBytes(bytes: Uint8Array, name: string, options: ReadOpt
     const salvaged = salvage(e, bytes.length);
     if (!salvaged) {
       const message = messageOf(e);
+      if (/maximum call stack/i.test(message)) {
+        // dicom-parser descends into sequences by recursion: nesting thousands deep exhausts the stack.
+        return { ok: false, code: "malformed", message: `${name}: sequences are nested too deeply to follow (the reader ran out of stack; dose objects nest about ten levels)` };
+      }
       const code = classify(message);
       const what = code === "truncated" ? "the file ends inside an element (truncated)" : "the DICOM structure cannot be followed";
       return { ok: false, code, message: `${name}: ${what}: ${message.replace(/^dicomParser[.:]\w+: /, "")}` };

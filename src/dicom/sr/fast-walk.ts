@@ -176,26 +176,58 @@ class Walker {
       return off + len;
     }
     // Undefined length: a sequence (or UN holding one): walk items to the delimiter.
-    let pos = off;
-    for (;;) {
-      this.readHeader(pos);
-      const tag = this.hTag;
-      const itemLen = this.hLen;
-      const itemOff = this.hOff;
-      if (tag === SEQ_END) return itemOff;
-      if (tag !== ITEM) throw new WalkError("malformed", `expected an item or sequence delimiter at byte ${pos}`);
-      pos = itemLen === UNDEFINED ? this.skipItemBody(itemOff) : itemOff + itemLen;
-      this.need(pos, 0);
-    }
+    return this.skipNested(off, true);
   }
 
   /** Skips the elements of an undefined-length item; returns the position after its delimiter. */
   skipItemBody(pos: number): number {
-    for (;;) {
+    return this.skipNested(pos, false);
+  }
+
+  /**
+   * Finds the end of undefined-length sequences and items nested to any depth with an explicit
+   * stack, not recursion: a hostile object nesting them thousands deep cannot exhaust the call
+   * stack. `inSequence`: the walk starts inside a sequence (items or its delimiter expected),
+   * else inside an item (elements until its delimiter).
+   */
+  private skipNested(start: number, inSequence: boolean): number {
+    const frames: boolean[] = [inSequence];
+    let pos = start;
+    while (frames.length > 0) {
       this.readHeader(pos);
-      if (this.hTag === ITEM_END) return this.hOff;
-      pos = this.skipValue(this.hLen, this.hOff);
+      const tag = this.hTag;
+      const len = this.hLen;
+      const next = this.hOff;
+      if (frames[frames.length - 1] === true) {
+        if (tag === SEQ_END) {
+          frames.pop();
+          pos = next;
+          continue;
+        }
+        if (tag !== ITEM) throw new WalkError("malformed", `expected an item or sequence delimiter at byte ${pos}`);
+        if (len === UNDEFINED) {
+          frames.push(false);
+          pos = next;
+        } else {
+          pos = next + len;
+          this.need(pos, 0);
+        }
+      } else {
+        if (tag === ITEM_END) {
+          frames.pop();
+          pos = next;
+          continue;
+        }
+        if (len === UNDEFINED) {
+          frames.push(true);
+          pos = next;
+        } else {
+          this.need(next, len);
+          pos = next + len;
+        }
+      }
     }
+    return pos;
   }
 
   /**
