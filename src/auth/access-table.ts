@@ -70,6 +70,7 @@ export const ACCESS_TABLE: readonly AccessEntry[] = [
   pub("GET", "/signin"),
   pub("POST", "/signin"),
   pub("POST", "/signout"),
+  pub("GET", "/fhir/metadata"), // the CapabilityStatement: no data, fetched by clients before they authenticate
   // CORS preflights of CDS Hooks clients carry no credentials (cdshooks/routes.ts answers them).
   pub("OPTIONS", "/cds-services"),
   pub("OPTIONS", "/cds-services/*"),

@@ -21,6 +21,7 @@
  * every patient.
  */
 import type { SievertDb } from "../db/client.ts";
+import { currentTrustScope } from "../auth/principal.ts";
 import {
   queryDicomwebInstances,
   queryDicomwebStudies,
@@ -255,6 +256,9 @@ export async function handleQido(
     if (err instanceof QueryError) return qidoError(400, "invalid-request", err.message);
     throw err;
   }
+  // Patient-level: only studies of the caller's trusts (src/auth access table: "scoped").
+  const scope = currentTrustScope();
+  if (scope) q.match.trusts = scope;
   const base = dicomwebBase(request);
   const result = level === "study" ? await studyResults(q, base, ctx) : await seriesOrInstanceResults(q, level, base, ctx);
   const warnings = [...q.warnings, ...result.warnings];
