@@ -18,6 +18,8 @@ export interface StudySpec {
   weightKg?: number | null;
   totals?: Partial<DoseTotals>;
   events: Array<Partial<IrradiationEvent>>;
+  /** Put this object into an already written study (e.g. the CT of a PET-CT). */
+  studyInstanceUid?: string;
 }
 
 export interface WrittenStudy {
@@ -28,6 +30,7 @@ export interface WrittenStudy {
 }
 
 let counter = 0;
+const studyIds = new Map<string, number>();
 const uid = (): string => `2.25.${process.pid}${Date.now()}${++counter}`;
 
 const KIND: Record<StudySpec["modality"], string> = {
@@ -71,7 +74,7 @@ export async function writeStudies(db: SievertDb, specs: StudySpec[], deviceIds:
         .returning({ id: devices.id });
       deviceIds[spec.device] = d!.id;
     }
-    const studyInstanceUid = uid();
+    const studyInstanceUid = spec.studyInstanceUid ?? uid();
     const sopInstanceUid = uid();
     const accessionNumber = `ACC${counter}X`;
     const events: IrradiationEvent[] = spec.events.map((e) => ({ ...emptyEvent(), irradiationEventUid: uid(), ...e }));
@@ -90,7 +93,8 @@ export async function writeStudies(db: SievertDb, specs: StudySpec[], deviceIds:
       totals: { ...emptyTotals(), ...spec.totals },
       events,
     };
-    const [s] = await db
+    const existing = studyIds.get(studyInstanceUid);
+    const [s] = existing !== undefined ? [{ id: existing }] : await db
       .insert(studies)
       .values({
         studyInstanceUid,
@@ -105,6 +109,7 @@ export async function writeStudies(db: SievertDb, specs: StudySpec[], deviceIds:
         patientWeightKg: spec.weightKg ?? null,
       })
       .returning({ id: studies.id });
+    studyIds.set(studyInstanceUid, s!.id);
     const [o] = await db
       .insert(doseObjects)
       .values({

@@ -48,6 +48,12 @@ beforeAll(async () => {
   const keys = Object.keys(named);
   const written = await writeStudies(opened.db, keys.map((k) => named[k]!), devices);
   keys.forEach((k, i) => (study[k] = written[i]!));
+  // PET-CT: the CT of the FDG study, on the PET-CT's CT device
+  [study.petCt] = await writeStudies(
+    opened.db,
+    [{ trust: "AAA", device: "PT1-CT", modality: "CT", description: "PET-CT FDG whole body", date: "2026-07-17", ageYears: 64, studyInstanceUid: study.petFdg!.studyInstanceUid, events: [localiser(), spiral(3.2, 350, "body32")] }],
+    devices,
+  );
   svc = await AnalyticsService.open(opened.db, { path: ":memory:" });
   await svc.sync();
 }, 120_000);
@@ -115,8 +121,18 @@ describe("study dose statement", () => {
   it("nuclear medicine: activity and agent; weight-based national DRL for FDG PET", async () => {
     expect((await summary("nmBone")).text).toBe("NM: 740 MBq Tc-99m medronate; no DRL for this exam");
     const pet = await summary("petFdg");
-    expect(pet.text).toBe("18F-FDG PET whole body (tumour, infection/inflammation): 350 MBq Fluorodeoxyglucose F^18^ (5 MBq/kg); national DRL 3.5 MBq/kg (UK-NDRL-2024)");
+    expect(pet.parts[0]!.text).toBe("18F-FDG PET whole body (tumour, infection/inflammation): 350 MBq Fluorodeoxyglucose F^18^ (5 MBq/kg); national DRL 3.5 MBq/kg (UK-NDRL-2024)");
     expect(pet.reference).toMatchObject({ kind: "national", quantity: "activity_MBq_per_kg", value: 3.5 });
+  });
+
+  it("PET-CT: one part per procedure modality, joined with | ; the objects of both", async () => {
+    const s = await summary("petFdg");
+    expect(s.parts.map((p) => p.modality)).toEqual(["NM", "CT"]);
+    expect(s.text).toBe(
+      "18F-FDG PET whole body (tumour, infection/inflammation): 350 MBq Fluorodeoxyglucose F^18^ (5 MBq/kg); national DRL 3.5 MBq/kg (UK-NDRL-2024) | CT: CTDIvol 3.2 mGy, DLP 355 mGy·cm; no DRL for this exam",
+    );
+    expect(s.modality).toBe("NM");
+    expect(s.objects).toEqual([study.petFdg!.sopInstanceUid, study.petCt!.sopInstanceUid]);
   });
 
   it("radiography: DAP total with the number of projections", async () => {
