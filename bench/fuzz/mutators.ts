@@ -145,7 +145,7 @@ const vrChange: Mutator = (m) => {
 const SEQ_TAGS = [0x0040a730, 0x0040a043, 0x004008ea, 0x0040a300, 0x00081115, 0x00091010];
 
 /** Sequences nested `depth` levels (SQ > item > SQ > ...), defined or undefined lengths, optionally unclosed. */
-function deepNest(depth: number, tag: number, like: { explicitVr: boolean; littleEndian: boolean }, defined: boolean, closed: boolean, withContent: boolean): Uint8Array {
+export function deepNest(depth: number, tag: number, like: { explicitVr: boolean; littleEndian: boolean }, defined: boolean, closed: boolean, withContent: boolean): Uint8Array {
   const le = like.littleEndian;
   const vr = tag === 0x00091010 ? "UN" : "SQ";
   // Inside UN of undefined length the content is implicit VR (PS3.5 §6.2.2).

@@ -1,0 +1,75 @@
+/**
+ * Parser bugs the fuzzer found, each rebuilt here from a valid object (sample-rdsr/) and
+ * one structural edit, so the reproducer is readable and needs no stored binary.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { splice } from "../../bench/fuzz/edit.ts";
+import { deepNest } from "../../bench/fuzz/mutators.ts";
+import { scan, type Span } from "../../bench/fuzz/structure.ts";
+import { parseDicom } from "../../src/dicom/index.ts";
+import { PROJECT_ROOT } from "../helpers/corpus.ts";
+
+const CONTENT_SEQUENCE = 0x0040a730;
+const CONCEPT_NAME_SEQUENCE = 0x0040a043;
+const EXPLICIT_LE = { explicitVr: true, littleEndian: true };
+
+const ctRdsr = new Uint8Array(readFileSync(resolve(PROJECT_ROOT, "sample-rdsr/RVV/CT/1.dcm")));
+const structure = scan(ctRdsr);
+
+/** First item of a ConceptNameCodeSequence: inside the content tree (depth > 1) or the document's own (top level). */
+function conceptNameItem(insideContent: boolean): Span {
+  const item = structure.spans.find((x) => {
+    if (x.kind !== "item") return false;
+    const seq = structure.spans[x.parent];
+    return seq?.tag === CONCEPT_NAME_SEQUENCE && (insideContent ? seq.depth > 1 : seq.depth === 0);
+  });
+  if (!item) throw new Error("sample object has no ConceptNameCodeSequence item where expected");
+  return item;
+}
+
+describe("deep nesting (found by npm run fuzz, seed 1)", () => {
+  const baseline = parseDicom(ctRdsr, "ct.dcm").report;
+
+  it("the sample object reads as a CT RDSR with events", () => {
+    expect(baseline.ok).toBe(true);
+    expect(baseline.kind).toBe("ct-rdsr");
+    expect(baseline.events.length).toBeGreaterThan(0);
+  });
+
+  it("50,000 undefined-length sequences inside a content item's concept name are skipped, not a stack overflow", () => {
+    // Before the fix the SR walker skipped them by recursion: RangeError (Maximum call stack
+    // size exceeded), reported only by parseDicom's last-resort catch.
+    const item = conceptNameItem(true);
+    const bytes = splice(ctRdsr, structure, item.valueOffset, 0, deepNest(50_000, CONCEPT_NAME_SEQUENCE, EXPLICIT_LE, false, true, false));
+    const { report } = parseDicom(bytes, "deep.dcm");
+    expect(report.error).toBeNull();
+    expect(report.kind).toBe("ct-rdsr");
+    expect(report.totals).toEqual(baseline.totals);
+    expect(report.events).toEqual(baseline.events);
+  });
+
+  it("20,000 levels of content items are read to the depth limit and the rest skipped with a warning", () => {
+    // At the end of a leaf content item (one without a ContentSequence of its own).
+    const leaf = structure.spans.findIndex((x, i) => x.kind === "item" && structure.spans[x.parent]?.tag === CONTENT_SEQUENCE && !structure.spans.some((y) => y.parent === i && y.tag === CONTENT_SEQUENCE));
+    const end = structure.spans.find((x) => x.kind === "item-end" && x.parent === leaf);
+    if (!end) throw new Error("sample object has no undefined-length leaf content item");
+    const bytes = splice(ctRdsr, structure, end.headerOffset, 0, deepNest(20_000, CONTENT_SEQUENCE, EXPLICIT_LE, false, true, true));
+    const { report } = parseDicom(bytes, "deep-content.dcm");
+    expect(report.ok).toBe(true);
+    expect(report.events).toEqual(baseline.events);
+    expect(report.warnings).toContain("deep-content.dcm: SR content tree nested deeper than 64 levels; deeper items ignored");
+  });
+
+  it("20,000 levels before the content tree (read by the general reader) are refused as malformed, naming the cause", () => {
+    const item = conceptNameItem(false);
+    const bytes = splice(ctRdsr, structure, item.valueOffset, 0, deepNest(20_000, CONCEPT_NAME_SEQUENCE, EXPLICIT_LE, false, true, false));
+    const { report } = parseDicom(bytes, "deep-header.dcm");
+    expect(report.ok).toBe(false);
+    expect(report.error).toEqual({
+      code: "malformed",
+      message: "deep-header.dcm: sequences are nested too deeply to follow (the reader ran out of stack; dose objects nest about ten levels)",
+    });
+  });
+});
