@@ -123,7 +123,7 @@ async function applyTrustRule(c: Context, entry: AccessEntry, params: Record<str
       if (p.allTrusts) return { ok: true, dataTrust: rule.kind === "upload" ? null : "all", resource };
       if (p.trusts.length === 1) {
         setQuery(c, rule.param, p.trusts[0]!);
-        return { ok: true, dataTrust: p.trusts[0]!, resource };
+        return { ok: true, dataTrust: p.trusts[0]!, resource: summariseQuery(c) }; // the filter as applied
       }
       return { ok: false, response: forbidden(c, "trust-required", `this token covers several trusts (${yours(p)}): name one with ?${rule.param}=ODS`) };
     }
