@@ -150,11 +150,34 @@ function figures(modality: string, objs: ObjectRow[], events: IrradiationEvent[]
   return f;
 }
 
+type LocalDrlRows = Awaited<ReturnType<typeof answerRows>>["rows"];
+/**
+ * Local DRL answers per (exam, trust), reused until the next sync or for 5 minutes: a report
+ * system may ask for many summaries of the same exam, and the question reads the whole copy.
+ */
+const localDrlCache = new WeakMap<AnalyticsService, { sync: unknown; entries: Map<string, { at: number; rows: Promise<LocalDrlRows> }> }>();
+const LOCAL_DRL_TTL_MS = 5 * 60_000;
+
+function localDrlRows(svc: AnalyticsService, examCode: string, trustOds: string): Promise<LocalDrlRows> {
+  let c = localDrlCache.get(svc);
+  if (!c || c.sync !== svc.lastSync) {
+    c = { sync: svc.lastSync, entries: new Map() };
+    localDrlCache.set(svc, c);
+  }
+  const key = `${examCode}|${trustOds}`;
+  const hit = c.entries.get(key);
+  if (hit && Date.now() - hit.at < LOCAL_DRL_TTL_MS) return hit.rows;
+  const rows = answerRows(svc.store, "local-drl", { exam: examCode, trust: trustOds, level: "device" }).then((r) => r.rows);
+  c.entries.set(key, { at: Date.now(), rows });
+  rows.catch(() => c.entries.delete(key));
+  return rows;
+}
+
 async function chooseReference(svc: AnalyticsService, family: string, examCode: string, band: string, trustOds: string | null): Promise<Reference | null> {
   const quantities = REFERENCE_QUANTITIES[family] ?? [];
   if (quantities.length === 0) return null;
   if (trustOds) {
-    const { rows } = await answerRows(svc.store, "local-drl", { exam: examCode, trust: trustOds, level: "device" });
+    const rows = await localDrlRows(svc, examCode, trustOds);
     for (const q of quantities) {
       const r = rows.find((x) => x.age_band === band && x.quantity === q && x.status === "ok" && typeof x.local_drl === "number");
       if (r) {

@@ -10,6 +10,7 @@ import { localiser, spiral, writeStudies, type StudySpec, type WrittenStudy } fr
 let opened: OpenedDatabase;
 let svc: AnalyticsService;
 const study: Record<string, WrittenStudy> = {};
+const devices: Record<string, number> = {};
 
 // Trust AAA has two CT rooms with 20 adult CT heads each (the minimum sample, settings.json):
 // room medians 700 and 800 mGy·cm, so the local DRL (75th percentile of 2 room medians,
@@ -19,7 +20,6 @@ const filler = (device: string, dlp: number): StudySpec[] =>
 
 beforeAll(async () => {
   opened = await openTestDatabase();
-  const devices: Record<string, number> = {};
   await writeStudies(opened.db, [...filler("CT1", 700), ...filler("CT2", 800)], devices);
   const named: Record<string, StudySpec> = {
     ctLocal: { trust: "AAA", device: "CT1", modality: "CT", description: "CT Head", date: "2026-07-10", ageYears: 45, events: [localiser(), spiral(45, 775, "head16")] },
@@ -182,5 +182,15 @@ describe("GET /api/v1/studies/{uid}/summary", () => {
     const doc = (await (await app().request("/openapi.json")).json()) as { paths: Record<string, unknown> };
     expect(doc.paths["/api/v1/studies/{studyInstanceUid}/summary"]).toBeDefined();
     expect(doc.paths["/api/v1/exports/survey"]).toBeDefined();
+  });
+});
+
+describe("local DRL follows the analytics copy", () => {
+  it("new exams change the local DRL after the next sync (not before)", async () => {
+    // 22 more CT1 heads at 900 mGy·cm: CT1's median becomes 900, CT2's stays 800 → 800 + 0.75 × 100 = 875
+    await writeStudies(opened.db, Array.from({ length: 22 }, (_, i) => ({ ...filler("CT1", 900)[0]!, date: `2026-06-${String(1 + i).padStart(2, "0")}` })), devices);
+    expect((await summary("ctLocal")).reference?.value).toBe(775);
+    await svc.sync();
+    expect((await summary("ctLocal")).text).toBe("CT head: CTDIvol 45 mGy, DLP 780 mGy·cm; local DRL 875 mGy·cm");
   });
 });
