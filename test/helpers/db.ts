@@ -29,9 +29,19 @@ export async function openTestDatabase(): Promise<OpenedDatabase> {
  * (opening PGlite and migrating costs about a second) while each test starts empty.
  */
 export async function resetTestDatabase(db: OpenedDatabase["db"]): Promise<void> {
-  await db.execute(
-    sql.raw("TRUNCATE irradiation_events, dose_objects, studies, devices, quarantine, trusts RESTART IDENTITY CASCADE"),
-  );
+  // On a Postgres server the after-upload work of the previous test (repeat detection, alert
+  // scan) may still hold locks on the tables TRUNCATE cascades to, and Postgres can pick the
+  // TRUNCATE as a deadlock victim (40P01): that work then finishes, and the TRUNCATE is retried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.execute(sql.raw("TRUNCATE irradiation_events, dose_objects, studies, devices, quarantine, trusts RESTART IDENTITY CASCADE"));
+      return;
+    } catch (err) {
+      const code = (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+      if (code !== "40P01" || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }
 
 /** A fixed 32-byte pseudonym key for tests. */
