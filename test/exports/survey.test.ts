@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
+import { columnUnit } from "../../src/analytics/export.ts";
 import { AnalyticsService } from "../../src/analytics/service.ts";
 import type { OpenedDatabase } from "../../src/db/client.ts";
 import { exportSurvey, planSurvey, surveyLayout, SurveyRequestError, SURVEY_KINDS, type SurveyRequest } from "../../src/exports/survey.ts";
@@ -100,6 +101,11 @@ describe("survey layouts", () => {
       expect(l.surveys[0]!.source).toMatch(/domain\.md §/);
       // a column whose name carries a unit states the same unit
       for (const c of l.columns) if (/_(mGy|mGycm|Gycm2|kg|mm|kV|mAs|s|min)$/.test(c.name)) expect(c.unit, c.name).not.toBeNull();
+      // … and the same unit the exporter derives from the name (JSON columns[].unit, Parquet/Arrow metadata)
+      for (const c of l.columns) {
+        const derived = columnUnit(c.name, false);
+        if (derived !== null) expect(c.unit, c.name).toBe(derived);
+      }
     }
   });
 });
