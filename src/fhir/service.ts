@@ -152,7 +152,7 @@ export async function searchObservations(ctx: FhirContext, params: Record<string
   const entries: Json[] = page.map((s) => entry(ctx.base, observationOf(s, tz), "match"));
   for (const r of includedResources(page, search.includes, tz)) entries.push(entry(ctx.base, r, "include"));
   const link: Json[] = [{ relation: "self", url: selfUrl.toString() }];
-  if (search.offset + search.count < total) {
+  if (search.count > 0 && search.offset + search.count < total) {
     const next = new URL(selfUrl);
     next.searchParams.set("_offset", String(search.offset + search.count));
     link.push({ relation: "next", url: next.toString() });

@@ -256,6 +256,10 @@ describe("searches", () => {
     const second = await getJson(app, `${url.pathname}${url.search}`);
     expect(matches(second)).toHaveLength(1);
     expect(new Set([...matches(first), ...matches(second)].map((o) => o.id)).size).toBe(3);
+    const countOnly = await getJson(app, "/fhir/Observation?_count=0");
+    expect(countOnly.total).toBe(3);
+    expect(countOnly.entry).toEqual([]);
+    expect((countOnly.link as Array<{ relation: string }>).map((l) => l.relation)).toEqual(["self"]);
   });
 
   it("reads each referenced resource on its own, each valid", async () => {
@@ -364,6 +368,47 @@ describe.skipIf(!HAVE_CORPUS)("corpus CT RDSR (Toshiba, PixelMed)", () => {
       ]),
     );
     expect(JSON.stringify(shown)).not.toContain(NHS);
+  });
+});
+
+/** The test's own map from DoseReport totals to the IG component codes (domain.md §1.3, §7.2). */
+const TOTAL_TO_COMPONENT: Record<string, string> = {
+  "totals.ctDlpTotal_mGycm": "113813",
+  "totals.dapTotal_Gym2": "113722",
+  "totals.rpDoseTotal_Gy": "113725",
+  "totals.fluoroDapTotal_Gym2": "113726",
+  "totals.acquisitionDapTotal_Gym2": "113727",
+  "totals.fluoroTimeTotal_s": "113730",
+  "totals.agdTotal_mGy": "111637",
+  "totals.administeredActivity_MBq": "113507",
+};
+
+describe.skipIf(!HAVE_CORPUS)("every corpus RDSR with expected values", () => {
+  it("gives a RadiationDoseSummary that passes the rule table, its totals equal to the OpenREM-derived expectations", async () => {
+    const expected = JSON.parse(readFileSync(join(PROJECT_ROOT, "../shared/rdsr-corpus/expected.json"), "utf8")) as Record<
+      string,
+      { kind: string; checks: Array<{ path: string; expect: unknown; rel_tol?: number }> }
+    >;
+    let compared = 0;
+    let summaries = 0;
+    for (const [file, e] of Object.entries(expected)) {
+      if (!e.kind.endsWith("-rdsr")) continue;
+      const r = await ingestBytes(opened.db, corpusFile(file), { source: "import", trustOds: "RWF", name: file, key: TEST_KEY });
+      expect(["stored", "duplicate"], file).toContain(r.outcome);
+      const obs = await getJson(app, `/fhir/Observation/${r.report.sopInstanceUid}`);
+      expect(validateResource(obs), file).toEqual([]);
+      summaries++;
+      for (const check of e.checks) {
+        const code = TOTAL_TO_COMPONENT[check.path];
+        if (code === undefined || typeof check.expect !== "number") continue;
+        const q = quantity(obs, code)!;
+        expect(Math.abs(q.value - check.expect), `${file} ${check.path}: ${q.value} vs ${check.expect}`).toBeLessThanOrEqual(Math.abs(check.expect) * (check.rel_tol ?? 1e-9) + 1e-12);
+        compared++;
+      }
+    }
+    expect(summaries).toBe(Object.values(expected).filter((e) => e.kind.endsWith("-rdsr")).length);
+    // expected.json names 14 totals among its 18 RDSRs (the others check events only).
+    expect(compared).toBe(14);
   });
 });
 
