@@ -31,7 +31,7 @@ function print(summary: FuzzSummary, notes: string[]): void {
   for (const [name, c] of Object.entries(summary.byMutator).sort()) mut.push([name, ...OUTCOMES.map((o) => c[o] ?? 0)]);
   console.log(`\n${table(mut)}`);
   if (summary.headerWalker) console.log(`\nDIMSE header walker: ${summary.headerWalker.inputs} inputs, ${summary.headerWalker.invalid} failing`);
-  console.log(`\npeak memory: process RSS ${summary.peakRssMb} MB; worker heap after an input ${summary.peakWorkerHeapMb} MB (peak malloc ${summary.peakWorkerMallocMb} MB)`);
+  console.log(`\npeak memory: process RSS ${summary.peakRssMb} MB; worker heap after an input ${summary.peakWorkerHeapMb} MB, buffers ${summary.peakWorkerExternalMb} MB (peak malloc ${summary.peakWorkerMallocMb} MB)`);
   console.log(`slowest inputs: ${summary.slowest.map((s) => `#${s.index} ${s.ms} ms (${s.seedName}; ${s.mutations.map((m) => m.split(":")[0]).join(" + ")})`).join("; ")}`);
   const bad = summary.findings;
   if (bad.length > 0) {

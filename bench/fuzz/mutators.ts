@@ -4,8 +4,9 @@
  * object. Most understand DICOM structure (length fields, VRs, sequences, delimiters,
  * transfer syntax, character sets, numeric values, unit codes); a few are plain byte noise.
  */
+import { constants, deflateRawSync } from "node:zlib";
 import type { Rng } from "./prng.ts";
-import { ascii, encodeElement, even, marker, replaceValue, setLength, splice, writeU16, writeU32 } from "./edit.ts";
+import { ascii, concat, encodeElement, even, marker, replaceValue, setLength, splice, writeU16, writeU32 } from "./edit.ts";
 import { ITEM, ITEM_END, SEQ_END, UNDEFINED_LENGTH, type Span, type Structure } from "./structure.ts";
 
 export interface MutationInput {
@@ -301,6 +302,34 @@ const rawDataset: Mutator = (m) => {
   return { bytes: m.bytes.slice(m.s.datasetOffset), note: `file meta removed; raw dataset declared ${JSON.stringify(ts)}`, rawTransferSyntax: ts };
 };
 
+/** Inflated size of the deflate bomb: just over the reader's 256 MiB object limit. */
+const BOMB_BYTES = 272 * 1024 * 1024;
+let bombTail: Uint8Array | null = null;
+
+/**
+ * The object re-encoded in Deflated Explicit VR Little Endian; sometimes a bomb: a private OB
+ * element of BOMB_BYTES zeros appended, which compresses to a few hundred kilobytes.
+ */
+const deflated: Mutator = (m) => {
+  const tsSpan = m.s.spans.find((x) => x.meta && x.tag === 0x00020010);
+  if (!m.s.part10 || !tsSpan || m.s.transferSyntax !== "1.2.840.10008.1.2.1" || m.s.datasetOffset >= m.bytes.length) return null;
+  const dataset = m.bytes.subarray(m.s.datasetOffset);
+  const bomb = m.rng.chance(0.3);
+  let body: Uint8Array;
+  if (bomb) {
+    const ob = encodeElement(0x00091010, "OB", new Uint8Array(0), { explicitVr: true, littleEndian: true });
+    writeU32(ob, 8, BOMB_BYTES, true);
+    // A sync-flushed stream ends on a byte boundary; an independently compressed final stream may follow it.
+    const head = deflateRawSync(concat([dataset, ob]), { finishFlush: constants.Z_SYNC_FLUSH });
+    bombTail ??= new Uint8Array(deflateRawSync(new Uint8Array(BOMB_BYTES), { level: 9 }));
+    body = concat([head, bombTail]);
+  } else {
+    body = new Uint8Array(deflateRawSync(dataset));
+  }
+  const meta = replaceValue(m.bytes.subarray(0, m.s.datasetOffset), m.s, tsSpan, even(ascii("1.2.840.10008.1.2.1.99"), 0));
+  return { bytes: concat([meta, body]), note: bomb ? `deflated, with ${BOMB_BYTES} zero bytes that compress to ${bombTail?.length} bytes appended (deflate bomb)` : "re-encoded as deflated explicit VR little endian" };
+};
+
 const CHARSETS = [
   "ISO_IR 192",
   "ISO_IR 100",
@@ -401,6 +430,7 @@ export const MUTATORS: ReadonlyArray<{ name: string; weight: number; fn: Mutator
   { name: "long-value", weight: 4, fn: longValue },
   { name: "transfer-syntax", weight: 3, fn: transferSyntax },
   { name: "raw-dataset", weight: 3, fn: rawDataset },
+  { name: "deflate", weight: 3, fn: deflated },
   { name: "charset", weight: 4, fn: charset },
   { name: "numbers", weight: 8, fn: numbers },
   { name: "unit-codes", weight: 5, fn: unitCodes },

@@ -60,6 +60,8 @@ export interface FuzzSummary {
   /** Largest heap a worker held right after an input (MB), and its peak malloc. */
   peakWorkerHeapMb: number;
   peakWorkerMallocMb: number;
+  /** Largest memory outside the JS heap (buffers) a worker held right after an input (MB). */
+  peakWorkerExternalMb: number;
   /** Peak resident set of the whole process (all workers), MB. */
   peakRssMb: number;
 }
@@ -70,6 +72,8 @@ interface WorkerAnswer {
   ms: number;
   heapUsedMb: number;
   mallocedPeakMb: number;
+  /** Buffers (ArrayBuffers and other memory outside the JS heap) the worker held after the input. */
+  externalMb: number;
 }
 
 type SlotResult = { kind: "answer"; answer: WorkerAnswer } | { kind: "lost"; outcome: Outcome; detail: string; ms: number };
@@ -185,6 +189,7 @@ export async function fuzz(seeds: readonly Seed[], opts: FuzzOptions): Promise<F
   const walker = opts.headerWalker ? { inputs: 0, crashes: 0, invalid: 0 } : null;
   let peakHeap = 0;
   let peakMalloc = 0;
+  let peakExternal = 0;
   let next = 0;
   let done = 0;
   const started = performance.now();
@@ -218,7 +223,9 @@ export async function fuzz(seeds: readonly Seed[], opts: FuzzOptions): Promise<F
         r = retry;
       }
       done += 1;
-      const outcome: Outcome = slow ? "slow" : r.kind === "answer" ? r.answer.verdict.outcome : r.outcome;
+      // Buffers are outside the heap limit: holding more than it after one input counts as out of memory.
+      const overMemory = r.kind === "answer" && r.answer.externalMb > opts.maxHeapMb;
+      const outcome: Outcome = overMemory ? "oom" : slow ? "slow" : r.kind === "answer" ? r.answer.verdict.outcome : r.outcome;
       const ms = r.kind === "answer" ? r.answer.ms : r.ms;
       counts[outcome] += 1;
       const mutator = (input.mutations[0] ?? "none").split(":")[0] as string;
@@ -231,6 +238,8 @@ export async function fuzz(seeds: readonly Seed[], opts: FuzzOptions): Promise<F
         if (slow) record(input, "parseDicom", "slow", `over ${opts.timeoutMs} ms, answered in ${Math.round(r.answer.ms)} ms on the retry: ${v.outcome}${v.code ? ` (${v.code})` : ""}`);
         peakHeap = Math.max(peakHeap, r.answer.heapUsedMb);
         peakMalloc = Math.max(peakMalloc, r.answer.mallocedPeakMb);
+        peakExternal = Math.max(peakExternal, r.answer.externalMb);
+        if (overMemory) record(input, "parseDicom", "oom", `held ${Math.round(r.answer.externalMb)} MB of buffers after the input (limit ${opts.maxHeapMb} MB): ${v.outcome}${v.code ? ` (${v.code})` : ""}`);
         if (walker && r.answer.walker) {
           walker.inputs += 1;
           if (!r.answer.walker.ok) {
@@ -269,6 +278,7 @@ export async function fuzz(seeds: readonly Seed[], opts: FuzzOptions): Promise<F
     slowest: slowest.map((s) => ({ ...s, ms: Math.round(s.ms * 10) / 10 })),
     peakWorkerHeapMb: Math.round(peakHeap),
     peakWorkerMallocMb: Math.round(peakMalloc),
+    peakWorkerExternalMb: Math.round(peakExternal),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

@@ -14,6 +14,6 @@ parentPort.on("message", (msg) => {
   const walker = workerData?.headerWalker ? judgeWalker(msg.bytes, msg.rawTransferSyntax, msg.fragSeed) : null;
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const heap = getHeapStatistics();
-  parentPort.postMessage({ id: msg.id, verdict, walker: walker ?? undefined, ms, heapUsedMb: heap.used_heap_size / 1048576, mallocedPeakMb: heap.peak_malloced_memory / 1048576 });
+  parentPort.postMessage({ id: msg.id, verdict, walker: walker ?? undefined, ms, heapUsedMb: heap.used_heap_size / 1048576, mallocedPeakMb: heap.peak_malloced_memory / 1048576, externalMb: heap.external_memory / 1048576 });
 });
 parentPort.postMessage({ ready: true });

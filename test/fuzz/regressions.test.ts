@@ -3,12 +3,13 @@
  * one structural edit, so the reproducer is readable and needs no stored binary.
  */
 import { readFileSync } from "node:fs";
+import { constants, deflateRawSync } from "node:zlib";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { splice } from "../../bench/fuzz/edit.ts";
+import { ascii, concat, encodeElement, even, replaceValue, splice, writeU32 } from "../../bench/fuzz/edit.ts";
 import { deepNest } from "../../bench/fuzz/mutators.ts";
 import { scan, type Span } from "../../bench/fuzz/structure.ts";
-import { parseDicom } from "../../src/dicom/index.ts";
+import { parseDicom, readDicomBytes } from "../../src/dicom/index.ts";
 import { PROJECT_ROOT } from "../helpers/corpus.ts";
 
 const CONTENT_SEQUENCE = 0x0040a730;
@@ -71,5 +72,36 @@ describe("deep nesting (found by npm run fuzz, seed 1)", () => {
       code: "malformed",
       message: "deep-header.dcm: sequences are nested too deeply to follow (the reader ran out of stack; dose objects nest about ten levels)",
     });
+  });
+});
+
+describe("deflate bomb (found by npm run fuzz)", () => {
+  /** The sample object re-encoded as Deflated Explicit VR Little Endian, optionally with `zeros` zero bytes in a private OB element. */
+  function deflated(zeros: number): Uint8Array {
+    const ts = structure.spans.find((x) => x.meta && x.tag === 0x00020010);
+    if (!ts) throw new Error("no transfer syntax in the sample object");
+    const meta = replaceValue(ctRdsr.subarray(0, structure.datasetOffset), structure, ts, even(ascii("1.2.840.10008.1.2.1.99"), 0));
+    const dataset = ctRdsr.subarray(structure.datasetOffset);
+    if (zeros === 0) return concat([meta, deflateRawSync(dataset)]);
+    const ob = encodeElement(0x00091010, "OB", new Uint8Array(0), EXPLICIT_LE);
+    writeU32(ob, 8, zeros, true);
+    const head = deflateRawSync(concat([dataset, ob]), { finishFlush: constants.Z_SYNC_FLUSH });
+    return concat([meta, head, deflateRawSync(new Uint8Array(zeros), { level: 9 })]);
+  }
+
+  it("a deflated object reads as the same CT RDSR", () => {
+    const { report } = parseDicom(deflated(0), "deflated.dcm");
+    const baseline = parseDicom(ctRdsr, "deflated.dcm").report;
+    expect(report.ok).toBe(true);
+    expect(report.events).toEqual(baseline.events);
+    expect(report.totals).toEqual(baseline.totals);
+  });
+
+  it("a dataset that inflates past the size limit is refused as too-large (it was inflated whole and accepted)", () => {
+    // 4 MiB of zeros compress to ~4 KB; with a 1 MiB limit the reader must stop inflating.
+    const bomb = deflated(4 * 1024 * 1024);
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const read = readDicomBytes(bomb, "bomb.dcm", { maxBytes: 1024 * 1024 });
+    expect(read).toEqual({ ok: false, code: "too-large", message: "bomb.dcm: the deflated dataset inflates to more than the 1048576-byte limit for a dose object" });
   });
 });

@@ -33,6 +33,9 @@ export type ReadResult =
   | { ok: true; dataset: DicomDataset; transferSyntax: string; meta: DicomDataset | null; warnings: string[] }
   | { ok: false; code: ParseErrorCode; message: string };
 
+/** Thrown by the inflater when the inflated dataset would pass the size limit. */
+class InflatedTooLarge extends Error {}
+
 function hasPart10Preamble(bytes: Uint8Array): boolean {
   return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
 }
@@ -98,7 +101,14 @@ export function readDicomBytes(bytes: Uint8Array, name: string, options: ReadOpt
       ...(rawTransferSyntax !== undefined && !part10 ? { TransferSyntaxUID: rawTransferSyntax } : {}),
       vrCallback: (tag: string) => vrOf(tag),
       inflater: (arr: Uint8Array, position: number) => {
-        const inflated = inflateRawSync(arr.subarray(position));
+        // Bounded: a few hundred kilobytes of deflate can expand to gigabytes (a "deflate bomb").
+        let inflated: Buffer;
+        try {
+          inflated = inflateRawSync(arr.subarray(position), { maxOutputLength: Math.max(1, maxBytes - position) });
+        } catch (e) {
+          if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw new InflatedTooLarge();
+          throw e;
+        }
         const full = new Uint8Array(position + inflated.length);
         full.set(arr.subarray(0, position), 0);
         full.set(inflated, position);
@@ -106,6 +116,10 @@ export function readDicomBytes(bytes: Uint8Array, name: string, options: ReadOpt
       },
     } as Parameters<typeof dicomParser.parseDicom>[1]);
   } catch (e) {
+    const cause = typeof e === "object" && e !== null && "exception" in e ? (e as { exception: unknown }).exception : e;
+    if (cause instanceof InflatedTooLarge) {
+      return { ok: false, code: "too-large", message: `${name}: the deflated dataset inflates to more than the ${maxBytes}-byte limit for a dose object` };
+    }
     const salvaged = salvage(e, bytes.length);
     if (!salvaged) {
       const message = messageOf(e);
