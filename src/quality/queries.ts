@@ -49,25 +49,32 @@ function jsonRef(field: QualityField): { json: string; text: string } {
 
 const present = (f: QualityField) => `nullif(btrim(${jsonRef(f).text}), '') is not null`;
 const numeric = (f: QualityField) => `(case when jsonb_typeof(${jsonRef(f).json}) = 'number' then (${jsonRef(f).text})::float8 end)`;
-function outside(f: QualityField, r: PlausibilityRange): string {
-  const v = numeric(f);
-  const parts = [r.max !== undefined ? `${v} > ${Number(r.max)}` : null, r.min !== undefined ? `${v} < ${Number(r.min)}` : null].filter(Boolean);
-  return `(${parts.join(" or ")})`;
+
+type RangeOf = Array<{ range: PlausibilityRange; field: QualityField }>;
+
+/**
+ * Per-row columns read once from the JSON (in the materialized CTE): f<i> whether field i is
+ * present, v<j> the number range j checks. The aggregates then work on plain columns.
+ */
+function extractColumns(fields: QualityField[], ranges: RangeOf): SQL {
+  const cols = [...fields.map((f, i) => `${present(f)} as f${i}`), ...ranges.map(({ field }, j) => `${numeric(field)} as v${j}`)];
+  return sql.raw(cols.length ? `, ${cols.join(", ")}` : "");
 }
 
-/** Presence and range columns for the fields of one level (event or object). */
-function presenceColumns(fields: QualityField[], ranges: Array<{ range: PlausibilityRange; field: QualityField }>): SQL {
+/** Presence and range aggregates over the extracted columns (SOP Instance UIDs compared bytewise, collation "C"). */
+function presenceColumns(fields: QualityField[], ranges: RangeOf): SQL {
   const cols: string[] = [];
-  fields.forEach((f, i) => {
-    cols.push(`count(*) filter (where ${present(f)})::int as p${i}`);
-    cols.push(`min(o.sop_instance_uid) filter (where not (${present(f)})) as x${i}`);
+  fields.forEach((_f, i) => {
+    cols.push(`count(*) filter (where f${i})::int as p${i}`);
+    cols.push(`min(o.sop_instance_uid collate "C") filter (where not f${i}) as x${i}`);
   });
-  ranges.forEach(({ range, field }, j) => {
-    const out = outside(field, range);
+  ranges.forEach(({ range }, j) => {
+    const bounds = [range.max !== undefined ? `v${j} > ${Number(range.max)}` : null, range.min !== undefined ? `v${j} < ${Number(range.min)}` : null].filter(Boolean);
+    const out = `(${bounds.join(" or ")})`;
     cols.push(`count(*) filter (where ${out})::int as r${j}`);
-    cols.push(`min(o.sop_instance_uid) filter (where ${out}) as rx${j}`);
-    cols.push(`max(${numeric(field)}) filter (where ${out}) as rmax${j}`);
-    cols.push(`min(${numeric(field)}) filter (where ${out}) as rmin${j}`);
+    cols.push(`min(o.sop_instance_uid collate "C") filter (where ${out}) as rx${j}`);
+    cols.push(`max(v${j}) filter (where ${out}) as rmax${j}`);
+    cols.push(`min(v${j}) filter (where ${out}) as rmin${j}`);
   });
   return sql.raw(cols.length ? `, ${cols.join(",\n  ")}` : "");
 }
@@ -87,7 +94,6 @@ export interface EventGroupRow extends PresenceCounts {
   modality: string;
   acquisitionType: string | null;
   events: number;
-  objects: number;
 }
 
 export interface ObjectGroupRow extends PresenceCounts {
@@ -127,12 +133,15 @@ export async function eventPresence(db: SievertDb, ref: QualityReference, f: Qua
   const ranges = rangesFor(ref, "event");
   const result = await rows(
     db,
-    sql`select o.device_id, o.kind, coalesce(o.modality, '') as modality, e->>'acquisitionType' as acq,
-  count(*)::int as events, count(distinct o.id)::int as objects${presenceColumns(fields, ranges)}
-from dose_objects o
-left join studies s on s.id = o.study_id
-cross join lateral jsonb_array_elements(o.report->'events') as e
-where ${whereClause(f)}
+    sql`with x as materialized (
+  select o.device_id, o.kind, o.modality, o.sop_instance_uid, e->>'acquisitionType' as acq${extractColumns(fields, ranges)}
+  from dose_objects o
+  left join studies s on s.id = o.study_id
+  cross join lateral jsonb_array_elements(o.report->'events') as e
+  where ${whereClause(f)})
+select o.device_id, o.kind, coalesce(o.modality, '') as modality, o.acq,
+  count(*)::int as events${presenceColumns(fields, ranges)}
+from x as o
 group by 1, 2, 3, 4`,
   );
   return result.map((r) => ({
@@ -141,7 +150,6 @@ group by 1, 2, 3, 4`,
     modality: String(r.modality),
     acquisitionType: (r.acq as string | null) ?? null,
     events: Number(r.events),
-    objects: Number(r.objects),
     ...readCounts(r, fields, ranges),
   }));
 }
@@ -152,14 +160,24 @@ export async function objectPresence(db: SievertDb, ref: QualityReference, f: Qu
   const ranges = rangesFor(ref, "object");
   const result = await rows(
     db,
-    sql`select o.device_id, o.kind, coalesce(o.modality, '') as modality,
+    // The DoseReport is usually stored compressed (TOAST): it is decompressed once per object (x0,
+    // without its events and warnings), each value read once per row (x), then aggregated.
+    sql`with x0 as materialized (
+  select o.device_id, o.kind, o.modality, o.sop_instance_uid, o.received_at,
+    o.report - 'events' - 'warnings' as report, jsonb_array_length(o.report->'events') as n_events
+  from dose_objects o
+  left join studies s on s.id = o.study_id
+  where ${whereClause(f)}),
+x as materialized (
+  select o.device_id, o.kind, o.modality, o.sop_instance_uid, o.received_at, o.n_events,
+    o.report->>'studyDate' as study_date${extractColumns(fields, ranges)}
+  from x0 as o)
+select o.device_id, o.kind, coalesce(o.modality, '') as modality,
   count(*)::int as objects,
-  coalesce(sum(jsonb_array_length(o.report->'events')), 0)::int as events,
+  coalesce(sum(o.n_events), 0)::int as events,
   to_char(max(o.received_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as last_received,
-  max(o.report->>'studyDate') as latest_study_date${presenceColumns(fields, ranges)}
-from dose_objects o
-left join studies s on s.id = o.study_id
-where ${whereClause(f)}
+  max(o.study_date) as latest_study_date${presenceColumns(fields, ranges)}
+from x as o
 group by 1, 2, 3`,
   );
   return result.map((r) => ({
