@@ -10,7 +10,7 @@ import type { AppServices } from "../api/app.ts";
 import { MAX_INT32 } from "../api/schemas.ts";
 import { CONTENT_TYPES, FORMATS, exportAnswer, exportFileName } from "./export.ts";
 import { PERIODS, QUESTIONS, QUESTION_NAMES, type QuestionName } from "./questions.ts";
-import { RULE_FIELDS, RULE_MATCHES } from "./reference-data.ts";
+import { loadReferenceData, RULE_FIELDS, RULE_MATCHES } from "./reference-data.ts";
 import { analyticsFor, notifyIngested, type AnalyticsService } from "./service.ts";
 
 export interface AnalyticsAppServices extends AppServices {
@@ -171,6 +171,11 @@ export function registerAnalyticsRoutes(app: OpenAPIHono, services: AnalyticsApp
     const { format = "json", ...filters } = c.req.valid("query");
     if (filters.from && filters.to && filters.from > filters.to) {
       return c.json({ error: { code: "invalid-request", message: `from (${filters.from}) is after to (${filters.to})` } }, 400);
+    }
+    // An unknown DRL set would give a comparison with no reference level at all: refuse it, naming the sets there are.
+    const drlSets = loadReferenceData().drlSets.map((d) => d.id);
+    if (filters.drlSet && !drlSets.includes(filters.drlSet)) {
+      return c.json({ error: { code: "invalid-request", message: `drlSet: no DRL set "${filters.drlSet}"; known: ${drlSets.join(", ")}` } }, 400);
     }
     const s = await analytics();
     const body = await exportAnswer(s.store, question, { ...filters, trust: filters.trust?.toUpperCase() }, format);

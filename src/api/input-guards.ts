@@ -13,7 +13,9 @@
  * - **Request bodies**: every request with a body, except the DICOM uploads (which have their
  *   own limits: `SIEVERT_MAX_OBJECT_BYTES` per object, `SIEVERT_STOW_MAX_REQUEST_BYTES` per
  *   STOW-RS request), is capped at `maxJsonBytes` (413). A declared Content-Length over the cap
- *   is refused before anything is read; a chunked body is counted as it arrives.
+ *   is refused before anything is read; a chunked body is counted as it arrives. A JSON body
+ *   whose text holds a NUL (`\u0000`) is refused (400): no field takes one, and Postgres cannot
+ *   store it in text, so it would otherwise fail late (in the audit record or a query).
  *
  * Every refusal uses the app's error envelope `{ error: { code, message } }`.
  */
@@ -30,6 +32,9 @@ export interface InputLimits {
   maxJsonBytes?: number;
   maxUrlChars?: number;
 }
+
+/** `\u0000` escaped in JSON text (not preceded by an escaping backslash). */
+const JSON_NUL = /(?<!\\)(?:\\\\)*\\u0000/i;
 
 // Raw controls cannot arrive over HTTP/1.1 but can through app.request(); %xx forms can.
 // eslint-disable-next-line no-control-regex
@@ -108,7 +113,13 @@ export function registerInputGuards(app: OpenAPIHono, limits: InputLimits = {}):
     }
 
     if (c.req.method === "GET" || c.req.method === "HEAD" || isDicomUpload(c.req.method, path)) return next();
-    return limitBody(c, next);
+    return limitBody(c, async () => {
+      if (/json/i.test(c.req.header("content-type") ?? "") && JSON_NUL.test(await c.req.text())) {
+        c.res = refuse(c, 400, "invalid-request", "the JSON body contains a NUL character (\\u0000), which no field of this service accepts");
+        return; // c.res set: the route is not run
+      }
+      await next();
+    });
   };
   app.use("*", guard);
 }

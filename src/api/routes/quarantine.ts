@@ -1,8 +1,8 @@
 /** GET /api/v1/quarantine: objects that were rejected, with the reason; bytes are kept but not listed. */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { listQuarantine } from "../../db/queries.ts";
 import type { AppServices } from "../app.ts";
-import { PaginationQuery, QuarantineRowSchema, page } from "../schemas.ts";
+import { OdsFilter, PaginationQuery, QuarantineRowSchema, page } from "../schemas.ts";
 
 const QuarantinePage = page(QuarantineRowSchema, "QuarantinePage");
 
@@ -13,7 +13,7 @@ const route = createRoute({
   summary: "Rejected objects, newest first",
   request: {
     query: PaginationQuery.extend({
-      trust: z.string().optional().openapi({ param: { name: "trust", in: "query" }, description: "ODS code of the trust the object was sent for", example: "RVV" }),
+      trust: OdsFilter.optional().openapi({ param: { name: "trust", in: "query" }, description: "ODS code of the trust the object was sent for", example: "RVV" }),
     }),
   },
   responses: {
