@@ -169,6 +169,11 @@ export const PaginationQuery = z.object({
   offset: z.coerce.number().int().min(0).max(MAX_INT32).default(0).openapi({ param: { name: "offset", in: "query" } }),
 });
 
+/** YYYY-MM-DD that is a day of the calendar (2025-02-30 and 2025-13-01 are refused, not passed to the database). */
 export const DateQuery = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD");
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD")
+  .refine((v) => {
+    const d = new Date(`${v}T00:00:00Z`);
+    return v >= "0001-01-01" && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+  }, "not a calendar date (YYYY-MM-DD)");
