@@ -205,8 +205,27 @@ function parseInner(bytes: Uint8Array, name: string, options: ParseOptions): Par
   }
   for (const note of ds.charsetNotes) warnings.push(`${name}: ${note}`);
   for (const w of ctx.warnings) warnings.push(w);
+  dropNonFinite(report, name, warnings);
   report.warnings = [...new Set(warnings)];
   return { report, identity: header.identity };
+}
+
+/**
+ * Sums and means of hostile values (1e308 twice) overflow to Infinity, which is not a dose and
+ * does not survive JSON: such a field is left null with a warning naming it.
+ */
+function dropNonFinite(report: DoseReport, name: string, warnings: string[]): void {
+  const check = (values: object, where: string) => {
+    const record = values as Record<string, unknown>;
+    for (const [field, v] of Object.entries(record)) {
+      if (typeof v === "number" && !Number.isFinite(v)) {
+        record[field] = null;
+        warnings.push(`${name}: ${where}${field} is out of range (${v}); left null`);
+      }
+    }
+  };
+  check(report.totals, "totals.");
+  report.events.forEach((e, i) => check(e, `event ${i + 1} `));
 }
 
 /**

@@ -204,5 +204,7 @@ export function convertUnit(value: number, unitCode: string | null, target: Targ
   let v = value;
   if (def.mantissa !== t.mantissa) v = (v * def.mantissa) / t.mantissa;
   v = scale(v, def.exp - t.exp);
+  // 1e308 Gy·cm is a finite double but not in mGy·cm: never hand on Infinity.
+  if (!Number.isFinite(v)) return { ok: false, reason: `${value} ${unitCode} is out of range in ${target}` };
   return { ok: true, value: v, note: def.ucum ? null : `non-UCUM unit "${unitCode}" accepted` };
 }

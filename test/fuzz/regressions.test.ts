@@ -105,3 +105,39 @@ describe("deflate bomb (found by npm run fuzz)", () => {
     expect(read).toEqual({ ok: false, code: "too-large", message: "bomb.dcm: the deflated dataset inflates to more than the 1048576-byte limit for a dose object" });
   });
 });
+
+describe("values past the double range (found by checking the fuzzer's numbers and unit mutations)", () => {
+  /** Every Numeric Value set to `value` and every "mGy.cm" unit code to `unit`. */
+  function withValues(value: string, unit: string): Uint8Array {
+    let bytes: Uint8Array = ctRdsr;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const s = scan(bytes);
+      const target = s.spans.find((x) => {
+        if (x.kind !== "element") return false;
+        const text = Buffer.from(bytes.subarray(x.valueOffset, x.valueOffset + x.length)).toString("latin1").trim();
+        return (x.tag === 0x0040a30a && text !== value) || (x.tag === 0x00080100 && text === "mGy.cm" && unit !== "mGy.cm");
+      });
+      if (!target) return bytes;
+      bytes = replaceValue(bytes, s, target, even(ascii(target.tag === 0x0040a30a ? value : unit)));
+    }
+    throw new Error("too many edits");
+  }
+
+  it("1e308 Gy·cm is left null with a warning, never Infinity mGy·cm", () => {
+    const { report } = parseDicom(withValues("1e308", "Gy.cm"), "huge.dcm");
+    expect(report.ok).toBe(true);
+    expect(report.events.length).toBeGreaterThan(0);
+    expect(report.events.map((e) => e.dlp_mGycm)).toEqual(report.events.map(() => null));
+    expect(report.totals.ctDlpTotal_mGycm).toBeNull();
+    expect(report.warnings.some((w) => /^huge\.dcm: .*1e\+308 Gy\.cm is out of range in mGycm; value left null$/.test(w))).toBe(true);
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  it("1e308 mGy·cm stays as stated (finite), and nothing non-finite reaches the report", () => {
+    const { report } = parseDicom(withValues("1e308", "mGy.cm"), "big.dcm");
+    expect(report.ok).toBe(true);
+    expect(report.totals.ctDlpTotal_mGycm).toBe(1e308);
+    expect(report.events.every((e) => e.dlp_mGycm === 1e308)).toBe(true);
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+});
