@@ -142,7 +142,7 @@ Environment:
   registerAuditCommands(program);
   registerExportCommands(program);
   registerSummaryCommands(program, setExit);
-  registerQualityCommands(program);
+  registerQualityCommands(program, setExit);
   program.addCommand(backfillCommand(setExit));
   return program;
 }

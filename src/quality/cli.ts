@@ -81,7 +81,8 @@ export function formatReport(r: QualityReport): string {
   return `${r.items.map(formatDevice).join("\n\n")}\n\nre-sent objects: ${r.resends.note}`;
 }
 
-export function registerQualityCommands(program: Command): void {
+/** `setExit` receives 1 when the device asked for does not exist (a runtime failure, not a usage error). */
+export function registerQualityCommands(program: Command, setExit: (code: number) => void = () => {}): void {
   program
     .command("quality")
     .description(
@@ -93,7 +94,7 @@ export function registerQualityCommands(program: Command): void {
     .option("--to <date>", "last study date, inclusive (YYYY-MM-DD)", date)
     .option("--device <id>", "one device (its id, as shown after #)", deviceId)
     .option("--json", "print { devices, quarantine } as JSON (the API's answers)")
-    .action(async (opts: { trust?: string; modality?: string; from?: string; to?: string; device?: number; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { trust?: string; modality?: string; from?: string; to?: string; device?: number; json?: boolean }) => {
       const trust = opts.trust?.trim().toUpperCase();
       const modality = opts.modality?.trim().toUpperCase();
       const filters = { ...(trust ? { trust } : {}), ...(modality ? { modality } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) };
@@ -101,8 +102,10 @@ export function registerQualityCommands(program: Command): void {
         if (opts.device !== undefined) {
           const { trust: _t, ...rest } = filters;
           const d = await deviceQuality(db, opts.device, rest);
-          if (!d) cmd.error(`sievert: no device ${opts.device}`, { exitCode: 1 });
-          else process.stdout.write(opts.json ? `${JSON.stringify(d, null, 2)}\n` : `${formatDevice(d)}\n`);
+          if (!d) {
+            process.stderr.write(`sievert: no device ${opts.device}\n`);
+            setExit(1);
+          } else process.stdout.write(opts.json ? `${JSON.stringify(d, null, 2)}\n` : `${formatDevice(d)}\n`);
           return;
         }
         const devices = await qualityReport(db, filters);
