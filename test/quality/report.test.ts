@@ -100,6 +100,16 @@ describe("field presence", () => {
   });
 });
 
+describe("objects that name no device", () => {
+  it("are reported together under a device of their own, not dropped", async () => {
+    await store(db, dxImage({ sop: "10.1", device: { manufacturer: null, model: null, stationName: null, serialNumber: null } }));
+    const r = await qualityReport(db, {});
+    expect(r.items).toHaveLength(1);
+    expect(r.items[0]).toMatchObject({ deviceId: null, device: null, label: "(objects that name no device)", objects: 1 });
+    expect(kindOf(r.items[0] as DeviceQuality, "projection-image").objects).toBe(1);
+  });
+});
+
 describe("repeated events", () => {
   it("finds an object whose events were already stored from an earlier one, and leaves a continued report with new events alone", async () => {
     await store(db, ctRdsr({ sop: "2.1", study: "2.9", events: [ctEvent("2.e1")] }));
