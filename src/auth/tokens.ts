@@ -102,7 +102,8 @@ export type TokenCheck =
   | { ok: true; record: TokenRecord }
   | { ok: false; reason: "malformed" | "unknown" | "expired" | "revoked" };
 
-const lastTouched = new Map<number, number>();
+/** Per database, token id → when last_used_at was last written by this process. */
+const lastTouched = new WeakMap<SievertDb, Map<number, number>>();
 const TOUCH_EVERY_MS = 60_000;
 
 /** Checks a presented token. Unknown and wrong-secret tokens are indistinguishable to the caller. */
@@ -117,9 +118,11 @@ export async function verifyToken(db: SievertDb, presented: string, now: Date = 
   if (row.revokedAt) return { ok: false, reason: "revoked" };
   if (row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: "expired" };
   if (!isRole(row.role)) return { ok: false, reason: "unknown" };
-  const last = lastTouched.get(row.id) ?? row.lastUsedAt?.getTime() ?? 0;
+  let touched = lastTouched.get(db);
+  if (!touched) lastTouched.set(db, (touched = new Map()));
+  const last = touched.get(row.id) ?? row.lastUsedAt?.getTime() ?? 0;
   if (now.getTime() - last >= TOUCH_EVERY_MS) {
-    lastTouched.set(row.id, now.getTime());
+    touched.set(row.id, now.getTime());
     await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
   }
   return { ok: true, record: toRecord(row) };

@@ -89,3 +89,8 @@ export async function openAuthFixture(): Promise<AuthFixture> {
 export function precheckBody(requestingTrust: string): string {
   return JSON.stringify({ patient: { nhsNumber: NHS_NUMBER }, requestingTrust, exam: { text: "CT head" }, at: "2024-06-01T18:00:00" });
 }
+
+/** The secret part of `svt_<publicId>_<secret>` (publicId is 11 base64url characters, which may include `_`). */
+export function secretOf(token: string): string {
+  return token.slice("svt_".length + 11 + 1);
+}

@@ -17,6 +17,7 @@ import type { OpenedDatabase } from "../../src/db/client.ts";
 import { apiTokens } from "../../src/db/schema.ts";
 import { columnsContaining } from "../helpers/db-scan.ts";
 import { openTestDatabase } from "../helpers/db.ts";
+import { secretOf } from "./fixture.ts";
 
 let opened: OpenedDatabase;
 beforeAll(async () => {
@@ -31,7 +32,7 @@ describe("tokens", () => {
     expect(record).toMatchObject({ name: "CT1 RVV", role: "modality", trusts: ["RVV"], revokedAt: null });
     const days = (record.expiresAt.getTime() - record.createdAt.getTime()) / 86_400_000;
     expect(days).toBeCloseTo(90, 5);
-    const secret = token.split("_")[2]!;
+    const secret = secretOf(token);
     expect(await columnsContaining(opened.db, secret)).toEqual([]);
     expect(await columnsContaining(opened.db, token)).toEqual([]);
     const [row] = await opened.db.select().from(apiTokens);
@@ -45,6 +46,7 @@ describe("tokens", () => {
     const now = new Date("2026-01-01T00:00:00Z");
     const { token, record } = await createToken(opened.db, { name: "p", role: "physicist", trusts: ["RVV"], expiresAt: new Date("2026-01-31T00:00:00Z") }, now);
     expect(await verifyToken(opened.db, token, now)).toMatchObject({ ok: true, record: { id: record.id, role: "physicist" } });
+    expect((await listTokens(opened.db)).find((t) => t.id === record.id)?.lastUsedAt?.toISOString()).toBe(now.toISOString());
     const last = token.at(-1) === "A" ? "B" : "A";
     expect(await verifyToken(opened.db, token.slice(0, -1) + last, now)).toEqual({ ok: false, reason: "unknown" });
     expect(await verifyToken(opened.db, "svt_short", now)).toEqual({ ok: false, reason: "malformed" });
@@ -106,7 +108,7 @@ describe("CLI", () => {
     const list = sievert(["token", "list"]);
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(/^1\s+Dr Physicist\s+physicist\s+RVV,RWF\s.*active$/m);
-    expect(list.stdout).not.toContain(token!.split("_")[2]!);
+    expect(list.stdout).not.toContain(secretOf(token!));
     const revoked = sievert(["token", "revoke", "1"]);
     expect(revoked.status).toBe(0);
     expect(revoked.stdout).toMatch(/token 1 "Dr Physicist" revoked/);
@@ -135,7 +137,9 @@ describe("CLI", () => {
             resolvePromise();
           }
         });
-        child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+        let err = "";
+        child.stderr.on("data", (d: Buffer) => (err += d.toString("utf8")));
+        child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out} ${err}`)));
       });
     } finally {
       child.kill("SIGTERM");
