@@ -314,7 +314,7 @@ const deflated: Mutator = (m) => {
   const tsSpan = m.s.spans.find((x) => x.meta && x.tag === 0x00020010);
   if (!m.s.part10 || !tsSpan || m.s.transferSyntax !== "1.2.840.10008.1.2.1" || m.s.datasetOffset >= m.bytes.length) return null;
   const dataset = m.bytes.subarray(m.s.datasetOffset);
-  const bomb = m.rng.chance(0.3);
+  const bomb = m.rng.chance(0.1);
   let body: Uint8Array;
   if (bomb) {
     const ob = encodeElement(0x00091010, "OB", new Uint8Array(0), { explicitVr: true, littleEndian: true });
