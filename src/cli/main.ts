@@ -18,6 +18,7 @@ import { registerAuditCommands } from "../audit/cli.ts";
 import { registerExportCommands } from "../exports/cli.ts";
 import { registerSummaryCommands } from "../summary/cli.ts";
 import { registerQualityCommands } from "../quality/cli.ts";
+import { registerFhirCommands } from "../fhir/cli.ts";
 
 export const VERSION = "0.1.0";
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -143,6 +144,7 @@ Environment:
   registerExportCommands(program);
   registerSummaryCommands(program, setExit);
   registerQualityCommands(program, setExit);
+  registerFhirCommands(program, setExit);
   program.addCommand(backfillCommand(setExit));
   return program;
 }

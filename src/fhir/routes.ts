@@ -12,6 +12,7 @@ import { SearchError } from "./search.ts";
 import {
   capabilityStatement,
   operationOutcome,
+  publicFhirBase,
   readDevice,
   readImagingStudy,
   readObservation,
@@ -103,11 +104,10 @@ export function registerFhirRoutes(app: OpenAPIHono, services: AppServices, opti
   document(app);
   const reveal = options.revealIdentifiers ?? (() => false);
   const context = async (c: Context): Promise<FhirContext> => {
-    const url = new URL(c.req.url);
     return {
       db: services.db,
       key: services.key,
-      base: `${url.origin}/fhir`,
+      base: publicFhirBase(new URL(c.req.url).origin),
       reveal: (await reveal(c)) === true,
       // The access table marks /fhir/* "scoped": the route filters by the token's trusts itself.
       trusts: currentTrustScope(),
@@ -127,7 +127,7 @@ export function registerFhirRoutes(app: OpenAPIHono, services: AppServices, opti
     };
   const answer = (c: Context, r: ReadResult): Response => (r.ok ? fhir(c, r.resource) : fhir(c, r.outcome, 404));
 
-  app.get("/fhir/metadata", (c) => fhir(c, capabilityStatement(`${new URL(c.req.url).origin}/fhir`, services.version ?? "0.1.0")));
+  app.get("/fhir/metadata", (c) => fhir(c, capabilityStatement(publicFhirBase(new URL(c.req.url).origin), services.version ?? "0.1.0")));
   app.get(
     "/fhir/Observation",
     guarded(async (c) => fhir(c, await searchObservations(await context(c), queryParams(c), new URL(c.req.url)))),

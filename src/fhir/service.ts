@@ -38,6 +38,11 @@ export interface FhirContext {
   timeZone?: string;
 }
 
+/** Base URL of the FHIR endpoint for Bundle fullUrls: SIEVERT_PUBLIC_URL when set (behind a proxy), else the request's origin. */
+export function publicFhirBase(fallbackOrigin: string): string {
+  return `${(process.env.SIEVERT_PUBLIC_URL?.trim() || fallbackOrigin).replace(/\/+$/, "")}/fhir`;
+}
+
 /** Date searches are refined in memory; a search selecting more candidate RDSRs than this is refused. */
 export const MAX_DATE_CANDIDATES = 10_000;
 
