@@ -5,7 +5,7 @@
  * (continued or cumulative) reports, clock drift between study time and receipt, and what was
  * quarantined and why. It reads what ingest stored and adds no table; api/ and cli/ are its faces.
  */
-export { qualityReport, deviceQuality, deviceLabel, type QualityReport, type DeviceQuality, type KindQuality, type FieldShare, type Finding } from "./report.ts";
+export { qualityReport, deviceQuality, deviceLabel, fieldRows, type FieldRow, type QualityReport, type DeviceQuality, type KindQuality, type FieldShare, type Finding } from "./report.ts";
 export { quarantineSummary, recoverDevice, type QuarantineSummary } from "./quarantine.ts";
 export { clockSummary, studyInstant, localToEpoch, type ClockSummary } from "./clock.ts";
 export { loadQualityReference, type QualityReference } from "./reference.ts";

@@ -497,3 +497,49 @@ export async function deviceQuality(
     findings: [],
   };
 }
+
+/** One row per device, kind, modality and field: the flat form a dashboard draws (e.g. a heat map of shares). */
+export interface FieldRow {
+  trust_ods: string | null;
+  device_id: number | null;
+  device: string;
+  kind: string;
+  modality: string;
+  field: string;
+  label: string;
+  per: "event" | "object";
+  present: number;
+  of: number;
+  share: number | null;
+  expected: boolean;
+  expected_of: number | null;
+  missing: number | null;
+  basis: Expectation["basis"] | null;
+}
+
+/** The report's field shares as flat rows (only fields present at least once or expected of the kind). */
+export function fieldRows(report: QualityReport): FieldRow[] {
+  return report.items.flatMap((d) =>
+    d.kinds.flatMap((k) =>
+      k.fields
+        .filter((f) => f.present > 0 || f.expected !== null)
+        .map((f) => ({
+          trust_ods: d.trustOds,
+          device_id: d.deviceId,
+          device: d.label,
+          kind: k.kind,
+          modality: k.modality,
+          field: f.field,
+          label: f.label,
+          per: f.per,
+          present: f.present,
+          of: f.of,
+          share: f.share,
+          expected: f.expected !== null,
+          expected_of: f.expected?.of ?? null,
+          missing: f.expected?.missing ?? null,
+          basis: f.expected?.basis ?? null,
+        })),
+    ),
+  );
+}

@@ -1,13 +1,14 @@
 /**
  * Data-quality API: GET /api/v1/quality/devices (every device, filters trust, modality, from, to),
- * GET /api/v1/quality/devices/{deviceId} (one device), GET /api/v1/quality/quarantine-summary.
+ * GET /api/v1/quality/devices/{deviceId} (one device), GET /api/v1/quality/fields (the field shares as
+ * flat rows, for dashboards), GET /api/v1/quality/quarantine-summary.
  * Thin over report.ts and quarantine.ts; the zod schemas below are the OpenAPI description.
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { DateQuery, ErrorSchema } from "../api/schemas.ts";
 import type { SievertDb } from "../db/client.ts";
 import { quarantineSummary } from "./quarantine.ts";
-import { deviceQuality, qualityReport } from "./report.ts";
+import { deviceQuality, fieldRows, qualityReport } from "./report.ts";
 
 const MAX_INT32 = 2_147_483_647;
 /** A trust's ODS code: letters and digits. */
@@ -215,6 +216,38 @@ const deviceRoute = createRoute({
   },
 });
 
+const FieldRowSchema = z
+  .object({
+    trust_ods: str,
+    device_id: z.number().int().nullable(),
+    device: z.string(),
+    kind: z.string(),
+    modality: z.string(),
+    field: z.string(),
+    label: z.string(),
+    per: z.enum(["event", "object"]),
+    present: z.number().int(),
+    of: z.number().int(),
+    share: num,
+    expected: z.boolean(),
+    expected_of: z.number().int().nullable(),
+    missing: z.number().int().nullable(),
+    basis: z.enum(["template-required", "template", "monitoring"]).nullable(),
+  })
+  .openapi("QualityFieldRow");
+
+const fieldsRoute = createRoute({
+  method: "get",
+  path: "/api/v1/quality/fields",
+  tags: ["quality"],
+  summary: "Field presence per device, kind, modality and field as flat rows (fields present at least once or expected of the kind)",
+  request: { query: Filters },
+  responses: {
+    200: { description: "Rows, one per device, kind, modality and field", content: { "application/json": { schema: z.object({ rows: z.array(FieldRowSchema), total: z.number().int() }) } } },
+    400: { description: "Invalid filter", content: { "application/json": { schema: ErrorSchema } } },
+  },
+});
+
 const quarantineRoute = createRoute({
   method: "get",
   path: "/api/v1/quality/quarantine-summary",
@@ -252,6 +285,14 @@ export function registerQualityRoutes(app: OpenAPIHono, services: { db: SievertD
     const item = await deviceQuality(services.db, deviceId, f);
     if (!item) return c.json({ error: { code: "not-found", message: `no device ${deviceId}` } }, 404);
     return c.json(item, 200);
+  });
+
+  app.openapi(fieldsRoute, async (c) => {
+    const f = c.req.valid("query");
+    const bad = badDates(f.from, f.to);
+    if (bad) return c.json(bad, 400);
+    const rows = fieldRows(await qualityReport(services.db, f));
+    return c.json({ rows, total: rows.length }, 200);
   });
 
   app.openapi(quarantineRoute, async (c) => {

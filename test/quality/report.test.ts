@@ -212,9 +212,12 @@ describe("API and CLI", () => {
     expect((await a.request("/api/v1/quality/devices?from=2026-05-01&to=2026-04-01")).status).toBe(400);
     expect((await a.request("/api/v1/quality/devices?modalty=CT")).status).toBe(400);
     expect((await a.request("/api/v1/quality/quarantine-summary?limit=5")).status).toBe(200);
+    const flat = (await (await a.request("/api/v1/quality/fields?modality=CT")).json()) as { rows: Array<Record<string, unknown>> };
+    expect(flat.rows).toContainEqual(expect.objectContaining({ device_id: id, kind: "ct-rdsr", field: "phantom", per: "event", present: 0, of: 1, share: 0, expected: true, missing: 1, basis: "template" }));
+    expect(flat.rows.find((r) => r.field === "agd")).toBeUndefined(); // neither present nor expected of CT
 
     const doc = (await (await a.request("/openapi.json")).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/quality/devices", "/api/v1/quality/devices/{deviceId}", "/api/v1/quality/quarantine-summary"]));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/quality/devices", "/api/v1/quality/devices/{deviceId}", "/api/v1/quality/fields", "/api/v1/quality/quarantine-summary"]));
   });
 
   it("prints a device as a readable table with its findings", async () => {
