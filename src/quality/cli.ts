@@ -100,8 +100,7 @@ export function registerQualityCommands(program: Command, setExit: (code: number
       const filters = { ...(trust ? { trust } : {}), ...(modality ? { modality } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) };
       await withDb(async (db) => {
         if (opts.device !== undefined) {
-          const { trust: _t, ...rest } = filters;
-          const d = await deviceQuality(db, opts.device, rest);
+          const d = await deviceQuality(db, opts.device, filters);
           if (!d) {
             process.stderr.write(`sievert: no device ${opts.device}\n`);
             setExit(1);

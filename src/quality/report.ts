@@ -474,7 +474,7 @@ function maxOf(values: Array<string | null>): string | null {
 export async function deviceQuality(
   db: SievertDb,
   deviceId: number,
-  filters: Omit<QualityFilters, "deviceId" | "trust"> = {},
+  filters: Omit<QualityFilters, "deviceId"> = {},
   ref: QualityReference = loadQualityReference(),
 ): Promise<DeviceQuality | null> {
   const [device] = await deviceRows(db, [deviceId]);

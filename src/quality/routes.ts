@@ -207,7 +207,7 @@ const deviceRoute = createRoute({
   summary: "Data quality of one device",
   request: {
     params: z.object({ deviceId: z.coerce.number().int().positive().max(MAX_INT32).openapi({ param: { name: "deviceId", in: "path" } }) }),
-    query: Filters.omit({ trust: true }),
+    query: Filters,
   },
   responses: {
     200: { description: "The device's data quality (no kinds when it has no objects in the selection)", content: { "application/json": { schema: DeviceQualitySchema } } },
