@@ -258,7 +258,7 @@ const quarantineRoute = createRoute({
       trust: q(OdsFilter, "trust", "ODS code of the sending trust"),
       from: q(DateQuery, "from", "received on or after (YYYY-MM-DD, UTC)"),
       to: q(DateQuery, "to", "received on or before (YYYY-MM-DD, UTC)"),
-      limit: z.coerce.number().int().min(0).max(500).default(20).openapi({ param: { name: "limit", in: "query" }, description: "latest objects to list" }),
+      limit: z.coerce.number().int().min(0).max(100).default(20).openapi({ param: { name: "limit", in: "query" }, description: "latest objects to list (their kept bytes are read to recover the device; at most 100)" }),
     }),
   },
   responses: {
