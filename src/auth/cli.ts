@@ -1,5 +1,5 @@
 /** `sievert token create|list|revoke`: manage API tokens (the secret is printed once, by create). */
-import { Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { loadConfig } from "../config/index.ts";
 import type { SievertDb } from "../db/client.ts";
 import { createToken, listTokens, parseExpiry, revokeToken, tokenStatus, TokenInputError, DEFAULT_TOKEN_DAYS } from "./tokens.ts";
@@ -15,7 +15,7 @@ async function withDb<T>(fn: (db: SievertDb) => Promise<T>): Promise<T> {
   }
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(",").map((v) => v.trim()).filter(Boolean)];
 
 function day(d: Date | null): string {
   return d ? d.toISOString().slice(0, 16).replace("T", " ") : "–";
@@ -29,18 +29,13 @@ export function registerTokenCommands(program: Command, setExit: (code: number) 
     .description(`Create an API token and print it once (only its SHA-256 is stored). Roles: ${ROLES.map((r) => `${r} (${roleDescription(r)})`).join("; ")}.`)
     .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`)
     .requiredOption("--name <name>", "who or what holds it, e.g. \"CT1 RVV\" or \"Dr A Physicist\"")
-    .option("--trust <ods>", "ODS code of a trust the token acts for (repeatable, or comma-separated); admin tokens span every trust", collect, [])
+    .option("--trust <ods>", "ODS code of a trust the token acts for (repeatable, or comma-separated); admin tokens span every trust", collect)
     .option("--expires <when>", `lifetime (30d, 12h, 2w) or a date (2027-03-31); default ${DEFAULT_TOKEN_DAYS}d`)
     .option("--json", "print the token and its record as JSON")
-    .action(async (o: { role: string; name: string; trust: string[]; expires?: string; json?: boolean }) => {
-      let expiresAt: Date | undefined;
+    .action(async (o: { role: string; name: string; trust?: string[]; expires?: string; json?: boolean }) => {
       try {
-        expiresAt = o.expires ? parseExpiry(o.expires) : undefined;
-      } catch (e) {
-        throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
-      }
-      try {
-        const { token: secret, record } = await withDb((db) => createToken(db, { name: o.name, role: o.role, trusts: o.trust, ...(expiresAt ? { expiresAt } : {}) }));
+        const expiresAt = o.expires ? parseExpiry(o.expires) : undefined;
+        const { token: secret, record } = await withDb((db) => createToken(db, { name: o.name, role: o.role, trusts: o.trust ?? [], ...(expiresAt ? { expiresAt } : {}) }));
         if (o.json) process.stdout.write(`${JSON.stringify({ token: secret, ...record })}\n`);
         else {
           process.stdout.write(
@@ -85,7 +80,11 @@ export function registerTokenCommands(program: Command, setExit: (code: number) 
     .argument("<id>", "token id (from sievert token list)")
     .action(async (id: string) => {
       const n = Number(id);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${id}" is not a token id`);
+      if (!Number.isInteger(n) || n < 1 || n > 2 ** 31 - 1) {
+        process.stderr.write(`sievert token revoke: "${id}" is not a token id (see sievert token list)\n`);
+        setExit(2);
+        return;
+      }
       const t = await withDb((db) => revokeToken(db, n));
       if (!t) {
         process.stderr.write(`sievert token revoke: no token ${n}\n`);

@@ -116,6 +116,9 @@ describe("CLI", () => {
     const bad = sievert(["token", "create", "--role", "wizard", "--name", "x", "--trust", "RVV"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('role: "wizard"');
+    const badExpiry = sievert(["token", "create", "--role", "committee", "--name", "x", "--trust", "RVV", "--expires", "soon"]);
+    expect(badExpiry.status).toBe(2);
+    expect(badExpiry.stderr).toContain('expires: "soon" is not a duration');
   }, 120_000);
 
   it("serve refuses SIEVERT_AUTH=open on a non-loopback address before listening", () => {
