@@ -23,6 +23,8 @@ export interface SummaryRow {
 }
 
 export interface SummaryFilter {
+  /** dose_objects.id values. */
+  objectIds?: number[];
   sopInstanceUids?: string[];
   studyInstanceUids?: string[];
   /** studies.patient_pseudonym values. */
@@ -39,6 +41,7 @@ export interface SummaryFilter {
 
 function conditions(f: SummaryFilter): SQL | undefined {
   const c: SQL[] = [inArray(doseObjects.kind, [...SUMMARY_KINDS])];
+  if (f.objectIds) c.push(inArray(doseObjects.id, f.objectIds));
   if (f.sopInstanceUids) c.push(inArray(doseObjects.sopInstanceUid, f.sopInstanceUids));
   if (f.studyInstanceUids) c.push(inArray(studies.studyInstanceUid, f.studyInstanceUids));
   if (f.pseudonyms || f.unidentifiedStudyIds) {
@@ -61,6 +64,7 @@ export async function findSummaries(
   db: SievertDb,
   filter: SummaryFilter,
   page: { limit: number; offset: number } | null,
+  options: { total?: boolean } = {},
 ): Promise<{ total: number; rows: SummaryRow[] }> {
   const where = conditions(filter);
   let query = db
@@ -118,7 +122,7 @@ export async function findSummaries(
         : { id: r.deviceId, manufacturer: r.manufacturer, model: r.model, stationName: r.stationName, serialNumber: r.serialNumber, observerUid: r.observerUid },
     trust: r.trustOds === null ? null : { ods: r.trustOds, name: r.trustName },
   }));
-  if (!page) return { total: rows.length, rows };
+  if (!page || options.total === false) return { total: rows.length, rows };
   const [totalRow] = await db
     .select({ total: count() })
     .from(doseObjects)

@@ -36,6 +36,8 @@ export interface FhirContext {
   /** The caller's trusts (auth currentTrustScope): only their dose objects are served; null: every trust. */
   trusts: string[] | null;
   timeZone?: string;
+  /** Candidates read per batch by a date search (default 200). */
+  dateBatch?: number;
 }
 
 /** Base URL of the FHIR endpoint for Bundle fullUrls: SIEVERT_PUBLIC_URL when set (behind a proxy), else the request's origin. */
@@ -45,6 +47,7 @@ export function publicFhirBase(fallbackOrigin: string): string {
 
 /** Date searches are refined in memory; a search selecting more candidate RDSRs than this is refused. */
 export const MAX_DATE_CANDIDATES = 10_000;
+const DATE_BATCH = 200;
 
 export type IssueCode = "invalid" | "not-found" | "not-supported" | "too-costly" | "exception";
 
@@ -144,14 +147,25 @@ export async function searchObservations(ctx: FhirContext, params: Record<string
           "too-costly",
         );
       }
-      const all = (await findSummaries(ctx.db, filter, null)).rows.map((r) => summarise(r, ctx.reveal, tz));
-      const matched = all.filter((s) => {
-        if (!s.effective) return false;
-        const [lo, hi] = effectiveRange(s.effective, tz);
-        return search.dates.every((c) => dateMatches(c, lo, hi));
-      });
-      total = matched.length;
-      page = matched.slice(search.offset, search.offset + search.count);
+      // Effective times need each SR's bytes: read the candidates in batches, keep only id and
+      // time, then load the page's rows again (memory stays one batch of bytes, not all of them).
+      const matchedIds: number[] = [];
+      const size = ctx.dateBatch ?? DATE_BATCH;
+      for (let at = 0; at < candidates; at += size) {
+        const batch = await findSummaries(ctx.db, filter, { limit: size, offset: at }, { total: false });
+        for (const row of batch.rows) {
+          const s = summarise(row, false, tz);
+          if (!s.effective) continue;
+          const [lo, hi] = effectiveRange(s.effective, tz);
+          if (search.dates.every((c) => dateMatches(c, lo, hi))) matchedIds.push(row.objectId);
+        }
+        if (batch.rows.length < size) break;
+      }
+      total = matchedIds.length;
+      const pageIds = matchedIds.slice(search.offset, search.offset + search.count);
+      const rows = pageIds.length === 0 ? [] : (await findSummaries(ctx.db, { objectIds: pageIds, trusts: ctx.trusts }, null)).rows;
+      const byId = new Map(rows.map((r) => [r.objectId, r]));
+      page = pageIds.map((id) => byId.get(id)).filter((r): r is SummaryRow => r !== undefined).map((r) => summarise(r, ctx.reveal, tz));
     }
   }
   const entries: Json[] = page.map((s) => entry(ctx.base, observationOf(s, tz), "match"));

@@ -17,7 +17,7 @@ import { readHeader } from "../../src/dicom/header.ts";
 import { readDicomBytes } from "../../src/dicom/reader/read.ts";
 import type { DoseReport } from "../../src/dicom/dose-report.ts";
 import { localToFhir } from "../../src/fhir/datetime.ts";
-import { registerFhirRoutes, validateBundle, validateResource } from "../../src/fhir/index.ts";
+import { registerFhirRoutes, searchObservations, validateBundle, validateResource } from "../../src/fhir/index.ts";
 import type { FhirResource } from "../../src/fhir/types.ts";
 import { ingestBytes } from "../../src/ingest/index.ts";
 import { isValidNhsNumber } from "../../src/linkage/nhs-number.ts";
@@ -242,6 +242,17 @@ describe("searches", () => {
     expect(await ids("date=gt2025-08-31&date=lt2025-09-20")).toEqual([samples.nm.sop]);
     expect(await ids("date=lt2025-08-31T13:02:00%2B01:00")).toEqual([]);
     expect(await ids("date=le2025-08-31T13:02:34%2B01:00")).toEqual([samples.ct.sop]);
+  });
+
+  it("gives the same date-search answer when candidates are read one at a time, and pages it", async () => {
+    const ctx = { db: opened.db, key: TEST_KEY, base: "http://localhost/fhir", reveal: false, trusts: null, dateBatch: 1 };
+    const params = { date: ["ge2025-08-01"], _count: ["2"] };
+    const b = await searchObservations(ctx, params, new URL("http://localhost/fhir/Observation?date=ge2025-08-01&_count=2"));
+    expect(b.total).toBe(3);
+    // Newest study date first: RF (2025-09-25), NM (2025-09-13), CT (2025-08-31).
+    const firstPage = matches(b).map((o) => o.id);
+    const second = await searchObservations(ctx, { ...params, _offset: ["2"] }, new URL("http://localhost/fhir/Observation"));
+    expect([...firstPage, ...matches(second).map((o) => o.id)]).toEqual([samples.rf.sop, samples.nm.sop, samples.ct.sop]);
   });
 
   it("answers another code with an empty searchset, and pages with _count and a next link", async () => {
