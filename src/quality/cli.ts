@@ -76,9 +76,16 @@ export function formatQuarantine(q: QuarantineSummary): string {
   return lines.join("\n");
 }
 
+/** One line: devices, objects, and how many devices have findings of each severity. */
+export function formatSummary(r: QualityReport): string {
+  const objects = r.items.reduce((a, d) => a + d.objects, 0);
+  const withSeverity = (s: string) => r.items.filter((d) => d.findings.some((f) => f.severity === s)).length;
+  return `${r.items.length} device(s), ${objects} object(s); devices with missing expected fields: ${withSeverity("gap")}, with anomalies: ${withSeverity("anomaly")}, with repeated events only noted: ${withSeverity("info")}`;
+}
+
 export function formatReport(r: QualityReport): string {
   if (r.items.length === 0) return "no dose objects match these filters";
-  return `${r.items.map(formatDevice).join("\n\n")}\n\nre-sent objects: ${r.resends.note}`;
+  return `${formatSummary(r)}\n\n${r.items.map(formatDevice).join("\n\n")}\n\nre-sent objects: ${r.resends.note}`;
 }
 
 /** `setExit` receives 1 when the device asked for does not exist (a runtime failure, not a usage error). */

@@ -39,6 +39,7 @@ describe.skipIf(!HAVE_CORPUS)("sievert quality", () => {
 
     const text = sievert(["quality", "--modality", "DX"]);
     expect(text.status).toBe(0);
+    expect(text.stdout.split("\n")[0]).toMatch(/^\d+ device\(s\), 14 object\(s\); devices with missing expected fields: \d+/);
     expect(text.stdout).toMatch(/Canon Inc\. CXDI Control Software NE, station EmptySequence \(RVV\) #\d+\n/);
     expect(text.stdout).toContain("gap     projection-rdsr DX: DAP (event) missing in 2/2 events (100 %)");
     expect(text.stdout).toContain("quarantine: empty");
