@@ -129,20 +129,20 @@ async function applyTrustRule(c: Context, entry: AccessEntry, params: Record<str
     }
     case "resource": {
       const id = params[rule.param] ?? "";
-      if (p.allTrusts) return { ok: true, dataTrust: (await trustOfResource(deps.db, rule.resource, id)) ?? null, resource: id };
+      if (p.allTrusts) return { ok: true, dataTrust: (await trustOfResource(deps.db, rule.resource, id)) ?? null, resource: scrub(id) };
       const trust = await trustOfResource(deps.db, rule.resource, id);
       if (trust === undefined || !mayActFor(p, trust)) {
         // Another trust's resource answers as if it did not exist (its UID is not confirmed).
         return { ok: false, response: c.json(errorBody("not-found", `no ${rule.resource} ${id} among the data of this token's trusts (${yours(p)})`), 404) };
       }
-      return { ok: true, dataTrust: trust, resource: id };
+      return { ok: true, dataTrust: trust, resource: scrub(id) };
     }
     case "precheck": {
       const body = await jsonBody(c);
       const rt = body && typeof body === "object" ? (body as { requestingTrust?: unknown }).requestingTrust : undefined;
       const exam = body && typeof body === "object" ? (body as { exam?: { code?: unknown; procedureCode?: unknown } }).exam : undefined;
       const code = [exam?.code, exam?.procedureCode].find((v): v is string => typeof v === "string" && /^[A-Za-z0-9_.:-]{1,64}$/.test(v));
-      const resource = `requestingTrust=${typeof rt === "string" ? rt.trim().toUpperCase().slice(0, 8) : "?"}${code ? ` exam=${code}` : ""}`;
+      const resource = `requestingTrust=${typeof rt === "string" ? rt.trim().toUpperCase().slice(0, 8) : "?"}${code ? ` exam=${scrub(code)}` : ""}`;
       if (typeof rt === "string" && !mayActFor(p, rt.trim())) {
         return { ok: false, response: forbidden(c, "trust-forbidden", `requestingTrust ${rt.trim().toUpperCase().slice(0, 8)} is not one of this token's trusts (${yours(p)})`) };
       }
@@ -181,16 +181,31 @@ function cdsRequestingTrusts(body: unknown): Set<string> {
   return out;
 }
 
-/** The filters of a request as a short string for the audit log (the `trust` and paging keys included). */
-function summariseQuery(c: Context): string | null {
-  const q = new URL(c.req.url).searchParams;
-  q.delete("reason");
-  const s = q.toString();
-  return s === "" ? null : s.slice(0, 1000);
-}
-
 // Sequences of 10 or more digits (with spaces or hyphens) could be an NHS number typed into a reason.
 const LONG_NUMBER = /\d[\d\s-]{8,}\d/g;
+// The same standing alone in a value (not a UID component, a hex pseudonym or a word).
+const STANDALONE_NUMBER = /(?<![0-9A-Za-z.])\d[\d\s-]{8,}\d(?![0-9A-Za-z.])/g;
+// Query keys that name a patient identifier (FHIR patient.identifier, DICOM PatientID/PatientName/
+// PatientBirthDate by keyword or tag): their values never reach the audit log.
+const IDENTIFIER_KEY = /identifier|nhs|patientid|patientname|birth|^0010/i;
+
+/** A value for the audit log with anything that could be an NHS number removed. */
+function scrub(value: string): string {
+  return value.replace(STANDALONE_NUMBER, "[number removed]");
+}
+
+/**
+ * The filters of a request as a short string for the audit log (the `trust` and paging keys
+ * included), with identifier-bearing parameters' values replaced and NHS-number-like runs removed.
+ */
+function summariseQuery(c: Context): string | null {
+  const parts: string[] = [];
+  for (const [k, v] of new URL(c.req.url).searchParams) {
+    if (k === "reason") continue;
+    parts.push(`${scrub(k).slice(0, 64)}=${IDENTIFIER_KEY.test(k) ? "[redacted]" : scrub(v).slice(0, 200)}`);
+  }
+  return parts.length ? parts.join("&").slice(0, 1000) : null;
+}
 
 function reasonOf(c: Context): string | null {
   const raw = c.req.header(REASON_HEADER) ?? c.req.query("reason");
@@ -270,12 +285,12 @@ export function authMiddleware(options: AuthOptions, deps: AuthDeps): Middleware
 
     if (!roleAllows(p.role, entry.access)) {
       const res = forbidden(c, "forbidden", `the ${p.role} role may not ${c.req.method} ${c.req.path} (needs ${entry.access})`);
-      await audit(403, null, c.req.path.slice(0, 300));
+      await audit(403, null, scrub(c.req.path).slice(0, 300));
       return res;
     }
     const outcome = await applyTrustRule(c, entry, match.params, p, deps);
     if (!outcome.ok) {
-      await audit(outcome.response.status, null, c.req.path.slice(0, 300));
+      await audit(outcome.response.status, null, scrub(c.req.path).slice(0, 300));
       return outcome.response;
     }
     await runAs(p, next);

@@ -109,6 +109,18 @@ describe("audit records", () => {
     expect((await audit()).items.some((i) => i.actor === "someone else")).toBe(false);
   });
 
+  it("queries naming an NHS number (FHIR patient.identifier, QIDO-RS PatientID, a path) are audited without it", async () => {
+    const fhir = await f.request(`/fhir/Observation?patient.identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${NHS_NUMBER}`)}`, f.tokens.physicist);
+    expect(fhir.status).toBe(200);
+    await f.request(`/dicomweb/studies?PatientID=${NHS_NUMBER}`, f.tokens.physicist, { headers: { accept: "application/dicom+json" } });
+    await f.request(`/dicomweb/studies?StudyDescription=${NHS_NUMBER}`, f.tokens.physicist, { headers: { accept: "application/dicom+json" } });
+    await f.request(`/api/v1/objects/${NHS_NUMBER}`, f.tokens.physicist);
+    expect((await audit("?action=fhir.read")).items[0]!.resource).toBe("patient.identifier=[redacted]");
+    const qido = (await audit("?action=dicomweb.query")).items.slice(0, 2).map((i) => i.resource);
+    expect(qido).toEqual(["StudyDescription=[number removed]", "PatientID=[redacted]"]);
+    expect((await audit("?action=object.read")).items[0]!.resource).toBe("/api/v1/objects/[number removed]");
+  });
+
   it("no plaintext NHS number in any column (SR bytes aside), the logs or the audit answer", async () => {
     const spaced = `${NHS_NUMBER.slice(0, 3)} ${NHS_NUMBER.slice(3, 6)} ${NHS_NUMBER.slice(6)}`;
     for (const form of [NHS_NUMBER, spaced]) {

@@ -56,6 +56,12 @@ const CASES: Case[] = [
   { name: "POST /api/v1/analytics/exam-rules", allowed: P, request: () => ({ path: "/api/v1/analytics/exam-rules", init: json({}) }) },
   { name: "PUT /api/v1/repeats/rules/{family}", allowed: P, request: () => ({ path: "/api/v1/repeats/rules/nonexistent-family", init: json({}, "PUT") }) },
   { name: "GET /api/v1/audit", allowed: ["admin"], request: () => ({ path: "/api/v1/audit" }) },
+  { name: "GET /api/v1/studies/{uid}/summary", allowed: P, request: () => ({ path: `/api/v1/studies/${f.rvv.studyInstanceUid}/summary` }) },
+  { name: "GET /fhir/Observation", allowed: ["clinician", "physicist", "admin"], request: () => ({ path: "/fhir/Observation" }) },
+  { name: "GET /fhir/ImagingStudy/{id}", allowed: ["clinician", "physicist", "admin"], request: () => ({ path: `/fhir/ImagingStudy/${f.rvv.studyInstanceUid}` }) },
+  { name: "GET /api/v1/quality/devices", allowed: AGG, request: () => ({ path: "/api/v1/quality/devices" }) },
+  { name: "GET /api/v1/quality/quarantine-summary", allowed: AGG, request: () => ({ path: "/api/v1/quality/quarantine-summary" }) },
+  { name: "GET /api/v1/exports/survey/layouts", allowed: AGG, request: () => ({ path: "/api/v1/exports/survey/layouts" }) },
 ];
 
 describe("role × endpoint", () => {
@@ -75,7 +81,7 @@ describe("role × endpoint", () => {
   }
 
   it("public routes answer without a token: /healthz, /openapi.json, /signin, /static", async () => {
-    for (const path of ["/healthz", "/openapi.json", "/signin", "/static/vega.min.js"]) {
+    for (const path of ["/healthz", "/openapi.json", "/signin", "/static/vega.min.js", "/fhir/metadata"]) {
       const res = await f.request(path, null);
       expect([401, 403], path).not.toContain(res.status);
     }

@@ -52,6 +52,18 @@ describe("physicist for RVV", () => {
     expect((await f.request(`/dicomweb/studies/${f.rvv.studyInstanceUid}/metadata`, f.tokens.physicist, { headers: { accept: "application/dicom+json" } })).status).toBe(200);
   });
 
+  it("the study summary and FHIR reads of an RWF study are 404; FHIR search finds only RVV", async () => {
+    expect((await f.request(`/api/v1/studies/${f.rvv.studyInstanceUid}/summary`, f.tokens.physicist)).status).toBe(200);
+    expect((await f.request(`/api/v1/studies/${f.rwf.studyInstanceUid}/summary`, f.tokens.physicist)).status).toBe(404);
+    expect((await f.request(`/fhir/ImagingStudy/${f.rwf.studyInstanceUid}`, f.tokens.physicist)).status).toBe(404);
+    expect((await f.request(`/fhir/ImagingStudy/${f.rwf.studyInstanceUid}`, f.tokens.admin)).status).toBe(200);
+    const bundle = (await (await f.request("/fhir/Observation", f.tokens.physicist)).json()) as { entry?: unknown[] };
+    const all = (await (await f.request("/fhir/Observation", f.tokens.admin)).json()) as { entry?: unknown[] };
+    expect(bundle.entry?.length ?? 0).toBeGreaterThan(0);
+    expect(bundle.entry!.length).toBeLessThan(all.entry!.length);
+    expect(JSON.stringify(bundle)).not.toContain(f.rwf.studyInstanceUid);
+  });
+
   it("repeat records are filtered to RVV; the consortium-wide repeat rates are not", async () => {
     const repeats = (await (await f.request("/api/v1/repeats", f.tokens.physicist)).json()) as { items: Array<{ trustOds: string }> };
     expect(repeats.items).toEqual([]); // the only repeat is the RWF study
