@@ -24,6 +24,7 @@ import { registerSummaryRoutes } from "../summary/routes.ts";
 import { registerQualityRoutes } from "../quality/routes.ts";
 import { registerInputGuards } from "./input-guards.ts";
 import { authMiddleware, registerSignInPages, type AuthOptions } from "../auth/index.ts";
+import { describeSecurity, SECURITY_SCHEME } from "../auth/openapi.ts";
 import { registerAuditRoutes } from "../audit/index.ts";
 import { registerFhirRoutes } from "../fhir/index.ts";
 
@@ -71,6 +72,7 @@ export function createApp(services: AppServices): SievertApp {
   // Then who may do what (src/auth/access-table.ts, default deny with tokens) and the audit of patient-level reads.
   app.use("*", authMiddleware(services.auth ?? { mode: "open" }, services));
   registerSignInPages(app, services);
+  describeSecurity(app);
   registerAuditRoutes(app, services);
 
   registerAnalyticsRoutes(app, services); // first: its after-upload sync hook wraps POST /api/v1/objects
@@ -95,6 +97,7 @@ export function createApp(services: AppServices): SievertApp {
       version: services.version ?? "0.1.0",
       description: "Radiation dose monitoring: DICOM dose objects in, normalized DoseReports out.",
     },
+    security: [{ [SECURITY_SCHEME]: [] }],
   });
   return app;
 }

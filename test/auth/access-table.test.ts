@@ -65,6 +65,19 @@ describe("route access table", () => {
     expect(anon.status).toBe(401);
   });
 
+  it("the OpenAPI document (public) describes the bearer scheme and GET /api/v1/audit with its filters", async () => {
+    const res = await app.request("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      security: unknown;
+      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+      paths: Record<string, { get?: { parameters?: Array<{ name: string }> } }>;
+    };
+    expect(doc.components.securitySchemes.bearerToken).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.security).toEqual([{ bearerToken: [] }]);
+    expect(doc.paths["/api/v1/audit"]?.get?.parameters?.map((p) => p.name).sort()).toEqual(["action", "from", "limit", "offset", "to", "token"]);
+  });
+
   it("matches the specific entry before the general one", () => {
     expect(matchAccess("GET", "/api/v1/analytics/outliers")?.entry.level).toBe("patient");
     expect(matchAccess("GET", "/api/v1/analytics/drl-comparison")?.entry.level).toBe("aggregate");
