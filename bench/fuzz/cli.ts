@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--seconds <n>", "stop starting new inputs after this many seconds", int("--seconds"), 60)
     .option("--seed <n>", "run seed (printed; the same seed and seed objects give the same inputs)", int("--seed"))
     .option("--max-inputs <n>", "stop after this many inputs", int("--max-inputs"))
-    .option("--timeout-ms <n>", "per-input time bound; slower is a hang", int("--timeout-ms"), 2000)
+    .option("--timeout-ms <n>", "per-input time bound; a miss is retried once in a fresh worker with 5× the bound (answered then: slow, else: hang)", int("--timeout-ms"), 2000)
     .option("--max-heap-mb <n>", "old-generation heap limit of each worker thread", int("--max-heap-mb"), 512)
     .option("--stack-mb <n>", "stack size of each worker thread (the main thread, where ingest parses, has ~1 MB)", int("--stack-mb"), 1)
     .option("--workers <n>", "worker threads", int("--workers"), 1)

@@ -186,15 +186,20 @@ export function deepNest(depth: number, tag: number, like: { explicitVr: boolean
 
 /** Where a new element may go: at the start of an item's value, or before a top-level element. */
 function insertionPoint(m: MutationInput): { pos: number; like: { explicitVr: boolean; littleEndian: boolean }; where: string } | null {
-  const items = datasetSpans(m, (x) => x.kind === "item" && x.headerOffset < limit(m));
+  const end = limit(m);
+  const items: number[] = [];
+  m.s.spans.forEach((x, i) => {
+    if (!x.meta && x.kind === "item" && x.headerOffset < end) items.push(i);
+  });
   const explicit = m.s.spans.find((x) => !x.meta && x.kind === "element");
   if (!explicit) return null;
   const like = { explicitVr: explicit.explicitVr, littleEndian: explicit.littleEndian };
   if (items.length > 0 && m.rng.chance(0.7)) {
-    const item = m.rng.pick(items);
+    const index = m.rng.pick(items);
+    const item = m.s.spans[index] as Span;
     const parent = m.s.spans[item.parent];
-    // Inside UN of undefined length the encoding is implicit VR: use what the item's siblings use.
-    const sibling = m.s.spans.find((x) => x.parent === m.s.spans.indexOf(item) && x.kind === "element");
+    // Inside UN of undefined length the encoding is implicit VR: use what the item's children use.
+    const sibling = m.s.spans.find((x, i) => i > index && x.parent === index && x.kind === "element");
     return { pos: item.valueOffset, like: sibling ? { explicitVr: sibling.explicitVr, littleEndian: sibling.littleEndian } : like, where: `inside an item of ${parent ? tagName(parent.tag) : "?"} at ${item.headerOffset}` };
   }
   const top = datasetSpans(m, (x) => x.parent === -1 && x.kind === "element" && x.headerOffset < limit(m));
