@@ -4,6 +4,8 @@
  * 403, a single RWF resource 404); consortium-wide aggregates are; uploads go into the token's own
  * trust only; a clinician's precheck must come from its trust and reports priors at every trust.
  */
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createToken } from "../../src/auth/index.ts";
 import { ctStudy } from "../repeats/fixtures.ts";
@@ -104,6 +106,29 @@ describe("modality for RVV", () => {
     expect(await error(other)).toBe("trust-forbidden");
     const stow = await f.request("/dicomweb/studies?trust=RWF", f.tokens.modality, { method: "POST", headers: { "content-type": 'multipart/related; type="application/dicom"; boundary=b' }, body: "--b--\r\n" });
     expect(stow.status).toBe(403);
+  });
+
+  it("over real HTTP, an upload without ?trust= (POST /api/v1/objects and STOW-RS) is stored for its trust", async () => {
+    const server = await new Promise<ServerType>((ok) => {
+      const srv = serve({ fetch: f.app.fetch, hostname: "127.0.0.1", port: 0 }, () => ok(srv));
+    });
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const auth = { authorization: `Bearer ${f.tokens.modality}` };
+      const one = ctStudy({ nhs: null, patientId: "H1", trust: "RVV", description: "CT Head", date: "2024-09-01", time: "10:00" });
+      const r = await fetch(`${base}/api/v1/objects`, { method: "POST", headers: { ...auth, "content-type": "application/dicom" }, body: one.bytes });
+      expect(r.status, await r.clone().text()).toBe(201);
+      const two = ctStudy({ nhs: null, patientId: "H2", trust: "RVV", description: "CT Head", date: "2024-09-02", time: "10:00" });
+      const body = Buffer.concat([Buffer.from("--b\r\nContent-Type: application/dicom\r\n\r\n"), Buffer.from(two.bytes), Buffer.from("\r\n--b--\r\n")]);
+      const stow = await fetch(`${base}/dicomweb/studies`, { method: "POST", headers: { ...auth, "content-type": 'multipart/related; type="application/dicom"; boundary=b' }, body });
+      expect(stow.status, await stow.clone().text()).toBe(200);
+      for (const uid of [one.studyInstanceUid, two.studyInstanceUid]) {
+        const list = (await (await f.request(`/api/v1/studies?trust=RVV&limit=1000`, f.tokens.admin)).json()) as { items: Array<{ studyInstanceUid: string }> };
+        expect(list.items.map((s) => s.studyInstanceUid)).toContain(uid);
+      }
+    } finally {
+      await new Promise<void>((ok) => server.close(() => ok()));
+    }
   });
 
   it("cannot read what it sent", async () => {
