@@ -11,9 +11,8 @@
  * - the patient's linkage scope, and only when the caller may see them, the identifiers.
  * The identity read from the header stays inside this module unless `reveal` is asked for.
  */
-import { readHeader } from "../dicom/header.ts";
+import { isoDateTime, readHeader } from "../dicom/header.ts";
 import { readDicomBytes } from "../dicom/reader/read.ts";
-import { isoDateTime } from "../dicom/header.ts";
 import { readContentTree, type Code, type ContentItem } from "../dicom/sr/content.ts";
 import { validateNhsNumber } from "../linkage/nhs-number.ts";
 import type { LinkageScope } from "../linkage/link.ts";
