@@ -123,10 +123,18 @@ describe("audit records", () => {
 
   it("no plaintext NHS number in any column (SR bytes aside), the logs or the audit answer", async () => {
     const spaced = `${NHS_NUMBER.slice(0, 3)} ${NHS_NUMBER.slice(3, 6)} ${NHS_NUMBER.slice(6)}`;
+    // Exports and patient-level answers carry no NHS number either.
+    const answers: string[] = [];
+    for (const path of ["/api/v1/exports/survey?kind=ct&period=2024", `/api/v1/studies/${f.rvv.studyInstanceUid}/summary`, "/api/v1/studies", "/api/v1/repeats?trust=RVV"]) {
+      const r = await f.request(path, f.tokens.physicist);
+      expect(r.status, path).toBe(200);
+      answers.push(await r.text());
+    }
     for (const form of [NHS_NUMBER, spaced]) {
       expect(await columnsContaining(f.opened.db, form, { bytea: false }), form).toEqual([]);
       expect(f.logs()).not.toContain(form);
       expect(JSON.stringify(await audit("?limit=1000"))).not.toContain(form);
+      for (const text of answers) expect(text).not.toContain(form);
     }
     for (const token of Object.values(f.tokens)) expect(f.logs()).not.toContain(secretOf(token));
   });
