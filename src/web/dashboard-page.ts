@@ -43,6 +43,21 @@ export function drillTemplate(d: Dashboard, f: Filters): { map: Record<string, s
   return { map: d.meta.drilldown, context };
 }
 
+/** The row's second link (usermeta.sievert.detailLink): placeholders from the row, then the page's API filters. */
+export function detailHref(d: Dashboard, f: Filters, row: Row): string | null {
+  const tpl = d.meta.detailLink?.href;
+  if (!tpl) return null;
+  let empty = false;
+  const path = tpl.replace(/\{(\w+)\}/g, (_m, field: string) => {
+    const v = row[field];
+    if (v === null || v === undefined || v === "") empty = true;
+    return encodeURIComponent(String(v ?? ""));
+  });
+  if (empty) return null;
+  const q = new URLSearchParams(apiParams(f, d.meta.filters, d.meta.source.dateFormat)).toString();
+  return q ? `${path}?${q}` : path;
+}
+
 export function cell(col: TableColumn, row: Row): string {
   const v = row[col.field];
   const unit = col.unitField ? (row[col.unitField] as string | null | undefined) : null;
@@ -67,18 +82,20 @@ export function cell(col: TableColumn, row: Row): string {
 
 const numeric = (c: TableColumn): boolean => c.format === "int" || c.format === "num" || c.format === "ratio" || c.format === "pct";
 
-export function dataTable(d: Dashboard, rows: Row[], caption: string, drill: (r: Row) => string | null): Html {
+export function dataTable(d: Dashboard, rows: Row[], caption: string, drill: (r: Row) => string | null, detail: (r: Row) => string | null = () => null): Html {
   const shown = rows.slice(0, TABLE_LIMIT);
-  const anyDrill = shown.some((r) => drill(r) !== null);
+  const anyDrill = shown.some((r) => drill(r) !== null || detail(r) !== null);
   return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${caption}"><table>
 <caption>${caption}${rows.length > shown.length ? ` (first ${shown.length} of ${rows.length} rows; download the CSV for all)` : ""}</caption>
 <thead><tr>${d.meta.table.map((c) => html`<th scope="col"${numeric(c) ? raw(' class="n"') : ""}>${c.title}</th>`)}${anyDrill ? html`<th scope="col">Details</th>` : ""}</tr></thead>
 <tbody>${shown.map((r) => {
     const link = drill(r);
+    const more = detail(r);
+    const links = [link ? html`<a href="${link}">events and studies</a>` : null, more ? html`<a href="${more}">${d.meta.detailLink!.label}</a>` : null].filter((x) => x !== null);
     return html`<tr>${d.meta.table.map((c) => {
       const cls = [numeric(c) ? "n" : "", c.field === "status" ? statusClass(r[c.field]) : ""].filter(Boolean).join(" ");
       return html`<td${cls ? raw(` class="${cls}"`) : ""}>${cell(c, r)}</td>`;
-    })}${anyDrill ? html`<td class="drill">${link ? html`<a href="${link}">events and studies</a>` : "–"}</td>` : ""}</tr>`;
+    })}${anyDrill ? html`<td class="drill">${links.length ? links.map((l, i) => html`${i ? html`<br>` : ""}${l}`) : "–"}</td>` : ""}</tr>`;
   })}</tbody></table></div>`;
 }
 
@@ -123,7 +140,7 @@ source <a href="${source.url}">${source.url}</a>${csv ? html` · <a href="${csv}
 </figure>
 <noscript><p class="notice">The chart needs JavaScript; the table below has the same numbers.</p></noscript>
 <h2 id="table-heading">Data table</h2>
-${dataTable(d, tableRows, `${d.meta.title}: ${selection}`, drill)}
+${dataTable(d, tableRows, `${d.meta.title}: ${selection}`, drill, (r) => detailHref(d, f, r))}
 ${refSources.length ? html`<p class="note">Reference levels: ${refSources.join("; ")}.</p>` : ""}
 ${jsonScript("sievert-dashboard", { name: d.name, spec: d.spec, rows: withLinks, drill: drillTemplate(d, f) })}`;
   }

@@ -1,9 +1,10 @@
 /**
  * Data the pages need beyond the analytics API: filter choices, the single dose values behind
- * a chart point (drill-down and the distribution dashboard), and data freshness per trust and
- * device. Values come from the same DuckDB view the analytics questions use (dose_values), so a
- * drill-down lists exactly the values a median was computed from; freshness comes from Postgres
- * (the system of record), so a lagging analytics copy cannot hide a silent modality.
+ * a chart point (drill-down and the distribution dashboard), data freshness per trust and
+ * device, and row adapters that shape another API's answer for a page (data quality). Values
+ * come from the same DuckDB view the analytics questions use (dose_values), so a drill-down lists
+ * exactly the values a median was computed from; freshness comes from Postgres (the system of
+ * record), so a lagging analytics copy cannot hide a silent modality.
  */
 import type { DuckDBConnection, DuckDBType } from "@duckdb/node-api";
 import { INTEGER, VARCHAR } from "@duckdb/node-api";
@@ -139,6 +140,36 @@ export async function unmappedExams(store: AnalyticsStore, f: { trust?: string |
     ),
   );
 }
+
+/**
+ * The quality API's field rows (GET /api/v1/quality/fields) as the data-quality page shows them:
+ * only fields the object kind is expected to carry, counted on the expectation's basis (events of
+ * an excluded acquisition type, e.g. CT localizers, not counted), gaps first (lowest share), then
+ * in the API's order. Adds expected_present, expected_share, present_of ("9 / 9 events") and
+ * not_counted (events left out of the expectation).
+ */
+export function expectedFieldRows(rows: Row[]): Row[] {
+  const out = rows
+    .filter((r) => r.expected === true && typeof r.expected_of === "number" && typeof r.missing === "number")
+    .map((r) => {
+      const of = r.expected_of as number;
+      const present = of - (r.missing as number);
+      const unit = r.per === "event" ? (of === 1 ? "event" : "events") : of === 1 ? "object" : "objects";
+      return {
+        ...r,
+        expected_present: present,
+        expected_share: of === 0 ? null : Math.round((present / of) * 10000) / 10000,
+        present_of: `${present.toLocaleString("en-GB")} / ${of.toLocaleString("en-GB")} ${unit}`,
+        not_counted: typeof r.of === "number" ? r.of - of : null,
+      };
+    });
+  const gap = (r: Row): number => (typeof r.expected_share === "number" && r.expected_share < 1 ? r.expected_share : 2);
+  const order = new Map(out.map((r, i) => [r, i]));
+  return out.sort((a, b) => gap(a) - gap(b) || order.get(a)! - order.get(b)!);
+}
+
+/** Row adapters a spec names in usermeta.sievert.adapter, applied to its API rows before chart and table. */
+export const ROW_ADAPTERS: Record<string, (rows: Row[]) => Row[]> = { "expected-fields": expectedFieldRows };
 
 export interface FilterChoices {
   trusts: Array<{ ods: string; name: string }>;

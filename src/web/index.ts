@@ -18,7 +18,7 @@ import { listTrusts } from "../db/queries.ts";
 import { buildReport, ReportPeriodError } from "../report/build.ts";
 import { ChromiumMissingError, htmlToPdf } from "../report/pdf.ts";
 import { dashboardPage } from "./dashboard-page.ts";
-import { distributionSummary, doseValues, filterChoices, freshness, type FilterChoices, type Row } from "./data.ts";
+import { distributionSummary, doseValues, filterChoices, freshness, ROW_ADAPTERS, type FilterChoices, type Row } from "./data.ts";
 import { drilldownPage, repeatsDrilldown } from "./drilldown.ts";
 import { apiParams, filterForm, parseFilters } from "./filters.ts";
 import { page } from "./layout.ts";
@@ -196,7 +196,9 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
       return c.html(dashboardPage(d, filters, problems, choices, { state: "ok", rows, total: rows.length, url }, rows, summary));
     }
     const source = await readSource(app, d.meta.source.path, params);
-    let rows: Row[] = withExamNames(d.meta.primaryQuantity ? selectQuantity(source.rows, filters.quantity) : source.rows, choices);
+    const adapt = d.meta.adapter === undefined ? (r: Row[]) => r : ROW_ADAPTERS[d.meta.adapter];
+    if (!adapt) throw new Error(`dashboards/${d.name}.vl.json: adapter "${String(d.meta.adapter)}" is not one of ${Object.keys(ROW_ADAPTERS).join(", ")}`);
+    let rows: Row[] = withExamNames(adapt(d.meta.primaryQuantity ? selectQuantity(source.rows, filters.quantity) : source.rows), choices);
     // Sources without date or modality filters (alerts): the page applies them to the rows.
     const pf = d.meta.periodField;
     if (pf && filters.period.from && filters.period.to) rows = rows.filter((r) => typeof r[pf] === "string" && (r[pf] as string).slice(0, 10) >= filters.period.from! && (r[pf] as string).slice(0, 10) <= filters.period.to!);

@@ -37,6 +37,13 @@ export interface DashboardMeta {
   periodField?: string;
   /** Column listing the reference (e.g. DRL) sources, shown under the table. */
   sourcesField?: string;
+  /** A row adapter of src/web/data.ts (ROW_ADAPTERS) applied to the source's rows (e.g. expected-fields). */
+  adapter?: string;
+  /**
+   * A second link per table row, e.g. the device's JSON report: href with {field} placeholders
+   * filled from the row (no link when one is empty), the page's API filters appended.
+   */
+  detailLink?: { label: string; href: string };
   table: TableColumn[];
 }
 

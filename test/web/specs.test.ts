@@ -6,8 +6,10 @@
 import { describe, expect, it } from "vitest";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { renderSvg, withRows } from "../../src/report/svg.ts";
+import { expectedFieldRows, ROW_ADAPTERS } from "../../src/web/data.ts";
 import { loadDashboards } from "../../src/web/specs.ts";
 
+const quality = { trust_ods: "RN7", device_id: 1, device: "CANON_MEC Aquilion Prime SP, station DVHCT1 (RN7) #1", kind: "ct-rdsr", modality: "CT" };
 const base = { trust_ods: "RVV", trust_name: "East Kent", device_id: 7, device: "WHHCT2 (#7)", exam_code: "CT_HEAD", exam_name: "CT head", age_band: "adult", unit: "mGy·cm" };
 const EXAMPLES: Record<string, Array<Record<string, unknown>>> = {
   "drl-comparison": [
@@ -30,13 +32,20 @@ const EXAMPLES: Record<string, Array<Record<string, unknown>>> = {
     { trustOds: "RN7", rule: "fluoro.study.dap", level: "substantial", quantity: "dap_Gycm2", value: 600, threshold: 500, unit: "Gy·cm²", status: "open", studyDate: "2025-11-03", modality: "RF", examCode: null },
   ],
   unmapped: [{ modality: "CT", description: "CT MYSTERY", protocols: "MYST", trust_ods: "RVV", device_id: 7, device: "WHHCT2 (#7)", n_exams: 3, first_study_date: "2025-10-01", last_study_date: "2025-11-01" }],
+  // As the page passes them: GET /api/v1/quality/fields rows through the expected-fields adapter.
+  "data-quality": expectedFieldRows([
+    { ...quality, field: "ctdivol", label: "CTDIvol", per: "event", present: 17, of: 17, share: 1, expected: true, expected_of: 9, missing: 0, basis: "template" },
+    { ...quality, field: "protocol", label: "protocol", per: "event", present: 5, of: 17, share: 0.2941, expected: true, expected_of: 17, missing: 12, basis: "monitoring" },
+    { ...quality, field: "ssde", label: "SSDE (stated)", per: "event", present: 3, of: 17, share: 0.1765, expected: false, expected_of: null, missing: null, basis: null },
+    { ...quality, device_id: 2, device: "Philips DigitalDiagnost C90, station DVHDR2 (RN7) #2", kind: "projection-rdsr", modality: "DX", field: "observerUid", label: "Device Observer UID", per: "object", present: 0, of: 7, share: 0, expected: true, expected_of: 7, missing: 7, basis: "template" },
+  ]),
 };
 
 describe("dashboard specs", () => {
   const dashboards = loadDashboards();
 
   it("one spec per dashboard the issue asks for, each with its page metadata", () => {
-    expect(dashboards.map((d) => d.name).sort()).toEqual(["alerts", "device-comparison", "dose-distribution", "drl-comparison", "repeat-rates", "trends", "unmapped"]);
+    expect(dashboards.map((d) => d.name).sort()).toEqual(["alerts", "data-quality", "device-comparison", "dose-distribution", "drl-comparison", "repeat-rates", "trends", "unmapped"]);
     for (const d of dashboards) {
       expect(d.meta.title, d.name).toBeTruthy();
       expect(d.meta.question, d.name).toMatch(/\?$/);
@@ -44,6 +53,7 @@ describe("dashboard specs", () => {
       expect(d.meta.table.length, d.name).toBeGreaterThan(2);
       expect(String(d.spec.description ?? "").length, `${d.name} has a description (chart alt text)`).toBeGreaterThan(30);
       expect(Object.keys(EXAMPLES), `example rows for ${d.name}`).toContain(d.name);
+      if (d.meta.adapter !== undefined) expect(Object.keys(ROW_ADAPTERS), `${d.name}: adapter is one of src/web/data.ts`).toContain(d.meta.adapter);
     }
   });
 
