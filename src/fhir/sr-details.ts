@@ -35,7 +35,7 @@ export interface RevealedIdentity {
 
 export interface SrDetails {
   authorisingPerson: string | null;
-  /** ISO local date-time (no zone), as the DoseReport writes times. */
+  /** ISO local date-time as the DoseReport writes times, with `±hh:mm` appended when the DICOM DT stated its offset. */
   startOfIrradiation: string | null;
   radiopharmaceuticalStart: string | null;
   /** First CODE value per concept key (codes.ts conceptKey), for the concepts asked for. */
@@ -91,9 +91,9 @@ export function readSrDetails(bytes: Uint8Array | null, options: SrDetailsOption
         );
         if (authorising) details.authorisingPerson = personName(item.text);
       } else if (item.valueType === "DATETIME" && key === DCM_START_OF_XRAY_IRRADIATION && details.startOfIrradiation === null) {
-        details.startOfIrradiation = isoDateTime(item.dateTime ?? null);
+        details.startOfIrradiation = dateTimeOf(item.dateTime ?? null);
       } else if (item.valueType === "DATETIME" && key === DCM_RADIOPHARMACEUTICAL_START && details.radiopharmaceuticalStart === null) {
-        details.radiopharmaceuticalStart = isoDateTime(item.dateTime ?? null);
+        details.radiopharmaceuticalStart = dateTimeOf(item.dateTime ?? null);
       } else if (item.valueType === "CODE" && wanted.has(key) && item.code && !details.codes.has(key)) {
         details.codes.set(key, item.code);
       }
@@ -102,6 +102,14 @@ export function readSrDetails(bytes: Uint8Array | null, options: SrDetailsOption
     for (let i = item.children.length - 1; i >= 0; i--) stack.push(item.children[i]!);
   }
   return details;
+}
+
+/** DICOM DT → ISO local date-time, keeping a stated UTC offset (`&ZZXX`) as `±hh:mm`. */
+export function dateTimeOf(dt: string | null): string | null {
+  const iso = isoDateTime(dt);
+  if (iso === null || !iso.includes("T")) return iso;
+  const m = /([+-])(\d{2})(\d{2})$/.exec(dt!.trim());
+  return m ? `${iso}${m[1]}${m[2]}:${m[3]}` : iso;
 }
 
 /** DICOM PN `Family^Given^Middle^Prefix^Suffix` → "Given Middle Family" (alphabetic group only). */

@@ -17,6 +17,7 @@ import { readHeader } from "../../src/dicom/header.ts";
 import { readDicomBytes } from "../../src/dicom/reader/read.ts";
 import type { DoseReport } from "../../src/dicom/dose-report.ts";
 import { localToFhir } from "../../src/fhir/datetime.ts";
+import { dateTimeOf } from "../../src/fhir/sr-details.ts";
 import { registerFhirRoutes, searchObservations, validateBundle, validateResource } from "../../src/fhir/index.ts";
 import type { FhirResource } from "../../src/fhir/types.ts";
 import { ingestBytes } from "../../src/ingest/index.ts";
@@ -443,5 +444,13 @@ describe("local times get the UK zone", () => {
     expect(localToFhir("2026-07-15T10:00")!.fhir).toBe("2026-07-15T10:00:00+01:00");
     expect(localToFhir("2026-10-25T01:30:00")!.fhir).toBe("2026-10-25T01:30:00+01:00");
     expect(localToFhir("2026-03-04")!.fhir).toBe("2026-03-04");
+  });
+
+  it("keeps an offset the DICOM DT stated instead of assuming UK time", () => {
+    expect(dateTimeOf("20250701103000.5-0500")).toBe("2025-07-01T10:30:00.5-05:00");
+    expect(dateTimeOf("20250701103000")).toBe("2025-07-01T10:30:00");
+    const t = localToFhir(dateTimeOf("20250701103000-0500"))!;
+    expect(t.fhir).toBe("2025-07-01T10:30:00-05:00");
+    expect(new Date(t.ms).toISOString()).toBe("2025-07-01T15:30:00.000Z");
   });
 });
