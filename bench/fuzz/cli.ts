@@ -32,6 +32,8 @@ function print(summary: FuzzSummary, notes: string[]): void {
   console.log(`\n${table(mut)}`);
   if (summary.headerWalker) console.log(`\nDIMSE header walker: ${summary.headerWalker.inputs} inputs, ${summary.headerWalker.invalid} failing`);
   console.log(`\npeak memory: process RSS ${summary.peakRssMb} MB; worker heap after an input ${summary.peakWorkerHeapMb} MB, buffers ${summary.peakWorkerExternalMb} MB (peak malloc ${summary.peakWorkerMallocMb} MB)`);
+  const ph = summary.peakHeapInput;
+  if (ph) console.log(`peak heap input: #${ph.index}, ${(ph.bytes / 1048576).toFixed(1)} MB (${ph.seedName}; ${ph.mutations.map((m) => m.split(":")[0]).join(" + ")})`);
   console.log(`slowest inputs: ${summary.slowest.map((s) => `#${s.index} ${s.ms} ms (${s.seedName}; ${s.mutations.map((m) => m.split(":")[0]).join(" + ")})`).join("; ")}`);
   const bad = summary.findings;
   if (bad.length > 0) {

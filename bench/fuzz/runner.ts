@@ -63,6 +63,8 @@ export interface FuzzSummary {
   peakWorkerMallocMb: number;
   /** Largest memory outside the JS heap (buffers) a worker held right after an input (MB). */
   peakWorkerExternalMb: number;
+  /** The input behind the peak heap, and its size (heap per input byte shows amplification). */
+  peakHeapInput: { index: number; bytes: number; seedName: string; mutations: string[] } | null;
   /** Peak resident set of the whole process (all workers), MB. */
   peakRssMb: number;
 }
@@ -197,6 +199,7 @@ export async function fuzz(seeds: readonly Seed[], opts: FuzzOptions): Promise<F
   let peakHeap = 0;
   let peakMalloc = 0;
   let peakExternal = 0;
+  let peakHeapInput: FuzzSummary["peakHeapInput"] = null;
   let next = 0;
   let done = 0;
   const slots = Array.from({ length: Math.max(1, opts.workers) }, () => new Slot(opts));
@@ -245,7 +248,10 @@ export async function fuzz(seeds: readonly Seed[], opts: FuzzOptions): Promise<F
         if (v.outcome === "rejected" && v.code) errorCodes[v.code] = (errorCodes[v.code] ?? 0) + 1;
         if (v.outcome === "invalid" || v.outcome === "caught-exception" || v.outcome === "crash") record(input, "parseDicom", v.outcome, v.detail ?? "");
         if (slow) record(input, "parseDicom", "slow", `over ${opts.timeoutMs} ms, answered in ${Math.round(r.answer.ms)} ms on the retry: ${v.outcome}${v.code ? ` (${v.code})` : ""}`);
-        peakHeap = Math.max(peakHeap, r.answer.heapUsedMb);
+        if (r.answer.heapUsedMb > peakHeap) {
+          peakHeap = r.answer.heapUsedMb;
+          peakHeapInput = { index: input.index, bytes: input.bytes.length, seedName: input.seedName, mutations: input.mutations };
+        }
         peakMalloc = Math.max(peakMalloc, r.answer.mallocedPeakMb);
         peakExternal = Math.max(peakExternal, r.answer.externalMb);
         if (overMemory) record(input, "parseDicom", "oom", `held ${Math.round(r.answer.externalMb)} MB of buffers after the input (limit ${opts.maxHeapMb} MB): ${v.outcome}${v.code ? ` (${v.code})` : ""}`);
@@ -287,6 +293,7 @@ export async function fuzz(seeds: readonly Seed[], opts: FuzzOptions): Promise<F
     peakWorkerHeapMb: Math.round(peakHeap),
     peakWorkerMallocMb: Math.round(peakMalloc),
     peakWorkerExternalMb: Math.round(peakExternal),
+    peakHeapInput,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
