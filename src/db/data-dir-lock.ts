@@ -40,7 +40,7 @@ export function lockDataDir(dataDir: string): () => void {
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 2) throw err;
-      let holder = Number.NaN;
+      let holder: number;
       try {
         holder = Number(readFileSync(path, "utf8").trim());
       } catch {
