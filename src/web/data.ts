@@ -145,10 +145,15 @@ export async function unmappedExams(store: AnalyticsStore, f: { trust?: string |
  * The quality API's field rows (GET /api/v1/quality/fields) as the data-quality page shows them:
  * only fields the object kind is expected to carry, counted on the expectation's basis (events of
  * an excluded acquisition type, e.g. CT localizers, not counted), gaps first (lowest share), then
- * in the API's order. Adds expected_present, expected_share, present_of ("9 / 9 events") and
- * not_counted (events left out of the expectation).
+ * in the API's order. Adds expected_present, expected_share, present_of ("9 / 9 events"),
+ * not_counted (events left out of the expectation), device_short (label without the trust),
+ * kind_text ("CT · ct-rdsr") and objects (dose objects of that device, kind and modality).
  */
 export function expectedFieldRows(rows: Row[]): Row[] {
+  // Objects per device, kind and modality: the `of` of its per-object fields (patient age is expected of every kind).
+  const key = (r: Row): string => `${String(r.device_id)}|${String(r.kind)}|${String(r.modality)}`;
+  const objects = new Map<string, number>();
+  for (const r of rows) if (r.per === "object" && typeof r.of === "number") objects.set(key(r), Math.max(objects.get(key(r)) ?? 0, r.of));
   const out = rows
     .filter((r) => r.expected === true && typeof r.expected_of === "number" && typeof r.missing === "number")
     .map((r) => {
@@ -161,6 +166,10 @@ export function expectedFieldRows(rows: Row[]): Row[] {
         expected_share: of === 0 ? null : Math.round((present / of) * 10000) / 10000,
         present_of: `${present.toLocaleString("en-GB")} / ${of.toLocaleString("en-GB")} ${unit}`,
         not_counted: typeof r.of === "number" ? r.of - of : null,
+        // The label without "(ODS)": the trust has its own column.
+        device_short: typeof r.device === "string" && typeof r.trust_ods === "string" ? r.device.replace(` (${r.trust_ods})`, "") : r.device,
+        kind_text: `${String(r.modality ?? "")} · ${String(r.kind ?? "")}`,
+        objects: objects.get(key(r)) ?? null,
       };
     });
   const gap = (r: Row): number => (typeof r.expected_share === "number" && r.expected_share < 1 ? r.expected_share : 2);

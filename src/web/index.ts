@@ -196,7 +196,7 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
       return c.html(dashboardPage(d, filters, problems, choices, { state: "ok", rows, total: rows.length, url }, rows, summary));
     }
     const source = await readSource(app, d.meta.source.path, params);
-    const adapt = d.meta.adapter === undefined ? (r: Row[]) => r : ROW_ADAPTERS[d.meta.adapter];
+    const adapt = d.meta.adapter === undefined ? (r: Row[]) => r : Object.hasOwn(ROW_ADAPTERS, d.meta.adapter) ? ROW_ADAPTERS[d.meta.adapter] : undefined;
     if (!adapt) throw new Error(`dashboards/${d.name}.vl.json: adapter "${String(d.meta.adapter)}" is not one of ${Object.keys(ROW_ADAPTERS).join(", ")}`);
     let rows: Row[] = withExamNames(adapt(d.meta.primaryQuantity ? selectQuantity(source.rows, filters.quantity) : source.rows), choices);
     // Sources without date or modality filters (alerts): the page applies them to the rows.

@@ -166,7 +166,7 @@ ${d.repeats.state === "ok" ? repeatsLine(d.repeats.rows, periodText, `/dashboard
 </section>
 
 <section aria-labelledby="h-fresh"><h2 id="h-fresh">Data freshness per trust and device</h2>
-<p class="muted">When Sievert last received a dose object from each device, and the latest study date among them. A device with nothing received for ${SILENT_DAYS} days or more is marked <span class="badge silent">silent</span>: check its RDSR export or the PACS forward.</p>
+<p class="muted">When Sievert last received a dose object from each device, and the latest study date among them. A device with nothing received for ${SILENT_DAYS} days or more is marked <span class="badge silent">silent</span>: check its RDSR export or the PACS forward. Whether each device sends the fields it should: <a href="/dashboards/data-quality${q(trustQ, periodQ)}">data quality</a>.</p>
 ${trustsWithout.length ? html`<div class="notice unavailable" role="status">No device has sent anything for: ${trustsWithout.map((t) => `${t.ods} (${t.name})`).join(", ")}.</div>` : ""}
 <div class="table-wrap" tabindex="0" role="region" aria-label="Data freshness"><table><caption>Last object received, per trust and device (as of ${d.now.toISOString().slice(0, 16).replace("T", " ")} UTC)</caption>
 <thead><tr><th scope="col">Trust</th><th scope="col">Device</th><th scope="col">Modalities</th><th scope="col" class="n">Objects</th><th scope="col">Last object received</th><th scope="col">Latest study date</th><th scope="col">State</th></tr></thead>

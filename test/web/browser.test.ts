@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { launchChromium } from "../../src/report/pdf.ts";
 import { alerts, studies } from "../../src/db/schema.ts";
 import { loadDashboards } from "../../src/web/specs.ts";
@@ -56,6 +56,16 @@ describe.skipIf(skip)("dashboards in Chromium", () => {
     });
     await sample.analytics.store.write((c) =>
       c.run("UPDATE exam_facts SET exam_code = NULL, description = 'CT RESEARCH PROTOCOL X' WHERE study_id = (SELECT max(study_id) FROM exam_facts WHERE trust_ods = 'RWF' AND modality = 'CT')"),
+    );
+    // The demo data carry every expected field: give the data-quality page two gaps to show — the
+    // protocol dropped from the events of 3 of the 8 objects of RN7's CT (DVHCT1), the Device
+    // Observer UID from every object of RN7's DR room (DVHDR2).
+    await sample.db.execute(
+      sql`UPDATE dose_objects SET report = jsonb_set(report, '{events}', (SELECT coalesce(jsonb_agg(e - 'protocol'), '[]'::jsonb) FROM jsonb_array_elements(report->'events') e))
+          WHERE id IN (SELECT o.id FROM dose_objects o JOIN devices d ON d.id = o.device_id WHERE d.station_name = 'DVHCT1' ORDER BY o.id LIMIT 3)`,
+    );
+    await sample.db.execute(
+      sql`UPDATE dose_objects SET report = report #- '{device,observerUid}' WHERE device_id = (SELECT id FROM devices WHERE station_name = 'DVHDR2')`,
     );
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
@@ -193,6 +203,44 @@ describe.skipIf(skip)("dashboards in Chromium", () => {
     expect(rows.length).toBe(1);
     expect(rows[0]).toContain("CT RESEARCH PROTOCOL X");
     await shot("drilldown-from-unmapped");
+  });
+
+  it("data-quality: the two gaps come first, marked in the chart by text, and lead to the device's studies and report", async () => {
+    await open("/dashboards/data-quality");
+    const heads = await page.locator("table thead th").allInnerTexts();
+    const col = (name: string): number => heads.indexOf(name);
+    const first = await page.locator("table tbody tr").nth(0).locator("td").allInnerTexts();
+    const second = await page.locator("table tbody tr").nth(1).locator("td").allInnerTexts();
+    expect(first[col("Device")]).toContain("station DVHDR2");
+    expect(first[col("Field")]).toBe("Device Observer UID");
+    expect(first[col("Present / of")]).toBe("0 / 7 objects");
+    expect(first[col("Share")]).toBe("0.0 %");
+    expect(second[col("Device")]).toContain("station DVHCT1");
+    expect(second[col("Field")]).toBe("protocol");
+    expect(second[col("Present / of")]).toMatch(/^\d+ \/ 17 events$/);
+    expect(Number(second[col("Missing")])).toBeGreaterThan(0);
+    // Only expected fields: no CT row for AGD, no "SSDE (stated)" (counted, expected of no kind).
+    const fields = await page.locator(`table tbody tr td:nth-child(${col("Field") + 1})`).allInnerTexts();
+    expect(fields).not.toContain("SSDE (stated)");
+    expect(fields.filter((f) => f === "CTDIvol").length).toBe(5); // the 5 CT rooms of the demo data
+    // Status by text, not colour alone: each gap cell of the chart carries a ✗.
+    const marks = await page.locator("#chart svg .mark-text.role-mark text").allTextContents();
+    expect(marks).toContain("✗ 0 %");
+    expect(marks.filter((t) => t.startsWith("✗")).length).toBe(2);
+    // The device report (JSON) of the DR room names the gap as a finding.
+    const report = await page.locator("table tbody tr").nth(0).getByRole("link", { name: "device report (JSON)" }).getAttribute("href");
+    const res = await page.request.get(`${sample.url}${report}`);
+    expect(res.status()).toBe(200);
+    const body = (await res.json()) as { findings: Array<{ type: string; field: string | null; count: number; of: number | null }> };
+    expect(body.findings).toContainEqual(expect.objectContaining({ type: "missing-field", field: "observerUid", count: 7, of: 7 }));
+    // A click on a gap cell lists the studies of that device.
+    await Promise.all([page.waitForURL(/\/dashboards\/drilldown\?/, { timeout: 15_000 }), page.locator("#chart svg .mark-rect path[stroke='#1d2330']").first().click({ force: true })]);
+    const url = new URL(page.url());
+    expect(url.searchParams.get("back")).toBe("data-quality");
+    expect(url.searchParams.get("trust")).toBe("RN7");
+    expect(url.searchParams.get("device")).toMatch(/^\d+$/);
+    expect(await page.locator("table tbody tr").count()).toBeGreaterThan(0);
+    await shot("drilldown-from-data-quality");
   });
 
   it("repeat-rates: clicking a cell lists the recorded repeats behind it", async () => {
