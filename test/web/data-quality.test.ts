@@ -78,4 +78,10 @@ describe("data-quality page on the demo data", () => {
     expect(new Set(cells.map((c) => c[2]))).toEqual(new Set(["CT · ct-rdsr"]));
     expect(cells.map((c) => c[3])).not.toContain("AGD (event)");
   });
+
+  it("the overview's data freshness links to data quality with the same trust and period", async () => {
+    const page = await (await sample.app.request("/?trust=RVV&period=2025-Q4")).text();
+    const fresh = page.slice(page.indexOf('id="h-fresh"'));
+    expect(fresh).toContain('<a href="/dashboards/data-quality?trust=RVV&amp;period=2025-Q4">data quality</a>');
+  });
 });
