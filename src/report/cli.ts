@@ -64,7 +64,11 @@ export function registerReportCommands(program: Command): void {
       ]);
       const config = loadConfig();
       const services = await openServices(config);
-      const analytics = await analyticsFor(services.db);
+      // Opening the analytics copy can fail (its file locked by a running service): close the database then, or the process never exits.
+      const analytics = await analyticsFor(services.db).catch(async (err: unknown) => {
+        await services.close();
+        throw err;
+      });
       try {
         await analytics.sync();
         const app = createApp({ db: services.db, key: services.key, maxObjectBytes: config.maxObjectBytes, version: "0.1.0" });
