@@ -77,6 +77,8 @@ interface WorkerAnswer {
   mallocedPeakMb: number;
   /** Buffers (ArrayBuffers and other memory outside the JS heap) the worker held after the input. */
   externalMb: number;
+  /** Growth of those during the input (garbage of earlier inputs not yet collected is not charged). */
+  externalGrowthMb: number;
 }
 
 type SlotResult = { kind: "answer"; answer: WorkerAnswer } | { kind: "lost"; outcome: Outcome; detail: string; ms: number };
@@ -236,7 +238,7 @@ export async function fuzz(seeds: readonly Seed[], opts: FuzzOptions): Promise<F
       }
       done += 1;
       // Buffers are outside the heap limit: holding more than it after one input counts as out of memory.
-      const overMemory = r.kind === "answer" && r.answer.externalMb > opts.maxHeapMb;
+      const overMemory = r.kind === "answer" && r.answer.externalGrowthMb > opts.maxHeapMb;
       const outcome: Outcome = overMemory ? "oom" : slow ? "slow" : r.kind === "answer" ? r.answer.verdict.outcome : r.outcome;
       const ms = r.kind === "answer" ? r.answer.ms : r.ms;
       counts[outcome] += 1;
@@ -254,7 +256,7 @@ export async function fuzz(seeds: readonly Seed[], opts: FuzzOptions): Promise<F
         }
         peakMalloc = Math.max(peakMalloc, r.answer.mallocedPeakMb);
         peakExternal = Math.max(peakExternal, r.answer.externalMb);
-        if (overMemory) record(input, "parseDicom", "oom", `held ${Math.round(r.answer.externalMb)} MB of buffers after the input (limit ${opts.maxHeapMb} MB): ${v.outcome}${v.code ? ` (${v.code})` : ""}`);
+        if (overMemory) record(input, "parseDicom", "oom", `buffers grew by ${Math.round(r.answer.externalGrowthMb)} MB during the input (limit ${opts.maxHeapMb} MB): ${v.outcome}${v.code ? ` (${v.code})` : ""}`);
         if (walker && r.answer.walker) {
           walker.inputs += 1;
           if (!r.answer.walker.ok) {

@@ -111,6 +111,14 @@ export function judgeWalker(bytes: Uint8Array, rawTransferSyntax: string | undef
       if (whole < 0 || whole + 4 > data.length) return { ok: false, problem: `Pixel Data offset ${whole} outside the ${data.length}-byte data set` };
       const group = enc.littleEndian ? data.readUInt16LE(whole) : data.readUInt16BE(whole);
       if (group !== 0x7fe0) return { ok: false, problem: `offset ${whole} holds group ${group.toString(16)}, not 7fe0` };
+      // The C-STORE receiver keeps only the bytes before that offset: they must read as the whole data set does.
+      const full = parseDicom(data, "walker", { rawTransferSyntax: ts }).report;
+      if (full.ok) {
+        const kept = parseDicom(data.subarray(0, whole), "walker", { rawTransferSyntax: ts }).report;
+        if (!kept.ok) return { ok: false, problem: `the data set reads ok whole but not as the ${whole} bytes before Pixel Data: ${kept.error?.message ?? ""}` };
+        const dose = (r: DoseReport) => JSON.stringify([r.sopInstanceUid, r.kind, r.modality, r.totals, r.events, r.device]);
+        if (dose(kept) !== dose(full)) return { ok: false, problem: `the ${whole} bytes before Pixel Data give another DoseReport than the whole data set` };
+      }
     }
     return { ok: true };
   } catch (e) {

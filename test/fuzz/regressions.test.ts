@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ascii, concat, encodeElement, even, replaceValue, splice, writeU32 } from "../../bench/fuzz/edit.ts";
 import { deepNest } from "../../bench/fuzz/mutators.ts";
-import { scan, type Span } from "../../bench/fuzz/structure.ts";
+import { metaOf, scan, type Span } from "../../bench/fuzz/structure.ts";
 import { parseDicom, readDicomBytes } from "../../src/dicom/index.ts";
 import { PROJECT_ROOT } from "../helpers/corpus.ts";
 
@@ -95,6 +95,25 @@ describe("deflate bomb (found by npm run fuzz)", () => {
     expect(report.ok).toBe(true);
     expect(report.events).toEqual(baseline.events);
     expect(report.totals).toEqual(baseline.totals);
+  });
+
+  it("a raw deflated dataset (no file meta, as a DIMSE peer sends it) reads as the same CT RDSR", () => {
+    // Before the fix every raw deflated dataset was refused: dicom-parser passes the inflater no
+    // position for a raw dataset, and the copy failed ("truncated: offset is out of bounds").
+    const file = deflated(0);
+    const raw = file.subarray(metaOf(file).datasetOffset);
+    const { report } = parseDicom(raw, "raw-deflated", { rawTransferSyntax: "1.2.840.10008.1.2.1.99" });
+    const baseline = parseDicom(ctRdsr, "raw-deflated").report;
+    expect(report.error).toBeNull();
+    expect(report.events).toEqual(baseline.events);
+    expect(report.totals).toEqual(baseline.totals);
+  });
+
+  it("a raw deflated dataset that inflates past the size limit is refused as too-large", () => {
+    const file = deflated(4 * 1024 * 1024);
+    const raw = file.subarray(metaOf(file).datasetOffset);
+    const read = readDicomBytes(raw, "raw-bomb", { rawTransferSyntax: "1.2.840.10008.1.2.1.99", maxBytes: 1024 * 1024 });
+    expect(read).toEqual({ ok: false, code: "too-large", message: "raw-bomb: the deflated dataset inflates to more than the 1048576-byte limit for a dose object" });
   });
 
   it("a dataset that inflates past the size limit is refused as too-large (it was inflated whole and accepted)", () => {

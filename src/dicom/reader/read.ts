@@ -100,7 +100,9 @@ export function readDicomBytes(bytes: Uint8Array, name: string, options: ReadOpt
       untilTag: options.untilTag ?? PIXEL_DATA,
       ...(rawTransferSyntax !== undefined && !part10 ? { TransferSyntaxUID: rawTransferSyntax } : {}),
       vrCallback: (tag: string) => vrOf(tag),
-      inflater: (arr: Uint8Array, position: number) => {
+      inflater: (arr: Uint8Array, at: number | undefined) => {
+        // A raw dataset has no file meta: dicom-parser passes no position (the deflate starts at 0).
+        const position = at ?? 0;
         // Bounded: a few hundred kilobytes of deflate can expand to gigabytes (a "deflate bomb").
         let inflated: Buffer;
         try {
