@@ -65,6 +65,7 @@ Environment:
     .description("Read DICOM files and print one DoseReport per file (directories are recursed in sorted order; *.json and *.md are skipped). Patient identifiers are never printed.")
     .argument("<paths...>", "files or directories")
     .option("--json", "print NDJSON, one DoseReport per line, in input order")
+    .addHelpText("after", "\nExit status: 0 when every file was read (also those reported ok:false: not DICOM, truncated, malformed), 1 when a file could not be opened, 2 on a usage error.")
     .action(async (paths: string[], opts: { json?: boolean }) => {
       const { runParse } = await import("./parse-command.ts");
       setExit(await runParse(paths, { json: opts.json === true }, process.stdout));
@@ -72,7 +73,7 @@ Environment:
 
   program
     .command("import")
-    .description("Store every dose object under the given paths; prints stored / already present / not dose / quarantined.")
+    .description("Store every dose object under the given paths (each in its own transaction; a rejected object is quarantined with its bytes); prints a progress bar on a terminal and stored / already present / not dose / quarantined. Exit status 1 when a file could not be opened.")
     .argument("<paths...>", "files or directories")
     .option("--trust <ods>", "ODS code of the trust that produced the objects", odsCode)
     .option("--concurrency <n>", "objects in flight at once (useful with a Postgres server)", positiveInt, 4)
