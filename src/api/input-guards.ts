@@ -17,7 +17,8 @@
  *   whose text holds a NUL (`\u0000`) is refused (400): no field takes one, and Postgres cannot
  *   store it in text, so it would otherwise fail late (in the audit record or a query).
  *
- * Every refusal uses the app's error envelope `{ error: { code, message } }`.
+ * Every refusal uses the app's error envelope `{ error: { code, message } }` (under /fhir, an
+ * OperationOutcome).
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
@@ -47,6 +48,11 @@ function isDicomUpload(method: string, path: string): boolean {
 }
 
 function refuse(c: Context, status: 400 | 413 | 414, code: string, message: string): Response {
+  if (c.req.path === "/fhir" || c.req.path.startsWith("/fhir/")) {
+    // FHIR clients expect an OperationOutcome (FHIR R4 §3.1.0.4, issue codes from its value set).
+    const issue = { severity: "error", code: status === 400 ? "invalid" : "too-long", diagnostics: message };
+    return c.body(JSON.stringify({ resourceType: "OperationOutcome", issue: [issue] }), status, { "content-type": "application/fhir+json; charset=utf-8" });
+  }
   return c.json({ error: { code, message } }, status);
 }
 

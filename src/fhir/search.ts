@@ -237,7 +237,9 @@ export function parseObservationSearch(params: Record<string, string[]>, key: Ui
 function parseIntParam(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v)) throw new SearchError(`${name}: "${v}" is not a non-negative integer`);
-  return Number(v);
+  const n = Number(v);
+  if (n > 2_147_483_647) throw new SearchError(`${name}: at most 2147483647`); // beyond it Postgres' OFFSET fails (a 500)
+  return n;
 }
 
 /**

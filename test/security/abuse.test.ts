@@ -283,6 +283,36 @@ describe("DICOMweb QIDO-RS and WADO-RS", () => {
   }, 60_000);
 });
 
+describe("FHIR (/fhir): hostile search values and ids", () => {
+  const fhirAccept = { headers: { accept: "application/fhir+json" } };
+
+  it("every search parameter answers 400 (OperationOutcome) or an empty searchset, and reads 400/404", async () => {
+    const search = (await operations()).find((o) => o.method === "GET" && o.path === "/fhir/Observation");
+    if (!search) return; // FHIR not part of this build
+    expect(search.query.length).toBeGreaterThan(5);
+    for (const name of search.query) {
+      for (const value of HOSTILE_VALUES) {
+        const res = await app.request(`/fhir/Observation?${enc(name)}=${enc(value)}`, fhirAccept);
+        const what = `/fhir/Observation?${name}=${JSON.stringify(value.slice(0, 20))}`;
+        expect([200, 400], `${what} → ${res.status}`).toContain(res.status);
+        const body = (await res.json()) as { resourceType?: string; entry?: unknown[]; total?: number };
+        if (res.status === 400) expect(body.resourceType, what).toBe("OperationOutcome");
+        else if (!["_count", "_offset", "_include"].includes(name)) {
+          expect(body.resourceType, what).toBe("Bundle");
+          expect(body.entry ?? [], `${what}: matches nothing`).toEqual([]);
+        }
+      }
+    }
+    for (const type of ["Observation", "Patient", "ImagingStudy", "Device"]) {
+      for (const value of HOSTILE_VALUES) {
+        const res = await app.request(`/fhir/${type}/${enc(value)}`, fhirAccept);
+        expect([400, 404], `/fhir/${type}/${value.slice(0, 20)} → ${res.status}`).toContain(res.status);
+        await res.body?.cancel();
+      }
+    }
+  }, 120_000);
+});
+
 describe("request bodies", () => {
   const jsonHeaders = { "content-type": "application/json" };
 
