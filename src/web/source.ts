@@ -36,6 +36,10 @@ export async function readSource(app: AnyHono, path: string, params: Record<stri
     const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
     if (res.status === 501 || body?.error?.code === "not-found") return { state: "unavailable", rows: [], total: 0, url, message: `${path} is not available in this build yet` };
   }
+  if (res.status === 401 || res.status === 403) {
+    // The signed-in token may not read this source (e.g. a committee member and patient-level alerts: src/auth).
+    return { state: "error", rows: [], total: 0, url, message: `${path} is not available to this sign-in (${res.status === 401 ? "not signed in" : "its role or trust may not read it"})` };
+  }
   if (!res.ok) {
     const text = await res.text().catch(() => "");
     return { state: "error", rows: [], total: 0, url, message: `${path} answered ${res.status}: ${text.slice(0, 300)}` };

@@ -178,6 +178,9 @@ describe("committee", () => {
   it("reads aggregates and pages but never patient rows, whatever trust it names", async () => {
     expect((await f.request("/api/v1/repeats/rates", f.tokens.committee)).status).toBe(200);
     expect((await f.request("/dashboards/repeat-rates", f.tokens.committee)).status).toBe(200);
+    // The overview's alert count reads the patient-level alert list: the page says the role may not read it.
+    const overview = await (await f.request("/", f.tokens.committee)).text();
+    expect(overview).toContain("/api/v1/alerts is not available to this sign-in (its role or trust may not read it)");
     for (const path of ["/api/v1/studies?trust=RVV", `/api/v1/objects/${f.rvv.sopInstanceUid}`, "/api/v1/repeats?trust=RVV", "/dashboards/drilldown?trust=RVV"]) {
       expect((await f.request(path, f.tokens.committee)).status, path).toBe(403);
     }
