@@ -11,6 +11,7 @@ import type { ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
 import { startHttpServer } from "../../src/api/http-server.ts";
+import { ConfigError, loadConfig } from "../../src/config/index.ts";
 import type { OpenedDatabase } from "../../src/db/client.ts";
 import { openTestDatabase, TEST_KEY } from "../helpers/db.ts";
 
@@ -103,5 +104,16 @@ describe("HTTP server timeouts", () => {
     expect(res.status).toBe(200);
     const json = (await res.json()) as Record<string, { Value?: unknown[] }>;
     expect(json["00081199"]?.Value).toHaveLength(1);
+  });
+});
+
+describe("timeout and body-limit configuration", () => {
+  it("defaults: headers 30 s, request 15 min, keep-alive 5 s, JSON bodies 1 MiB; a headers timeout longer than the request timeout is refused", () => {
+    const c = loadConfig({});
+    expect(c.http).toEqual({ headersTimeoutMs: 30_000, requestTimeoutMs: 900_000, keepAliveTimeoutMs: 5_000 });
+    expect(c.maxJsonBytes).toBe(1024 * 1024);
+    expect(loadConfig({ SIEVERT_HTTP_REQUEST_TIMEOUT_MS: "0", SIEVERT_HTTP_HEADERS_TIMEOUT_MS: "60000" }).http.requestTimeoutMs).toBe(0);
+    expect(() => loadConfig({ SIEVERT_HTTP_HEADERS_TIMEOUT_MS: "60000", SIEVERT_HTTP_REQUEST_TIMEOUT_MS: "1000" })).toThrow(ConfigError);
+    expect(() => loadConfig({ SIEVERT_MAX_JSON_BYTES: "-1" })).toThrow(ConfigError);
   });
 });
