@@ -23,7 +23,7 @@ import { registerExportRoutes } from "../exports/routes.ts";
 import { registerSummaryRoutes } from "../summary/routes.ts";
 import { registerQualityRoutes } from "../quality/routes.ts";
 import { registerInputGuards } from "./input-guards.ts";
-import { authMiddleware, registerSignInPages, type AuthOptions } from "../auth/index.ts";
+import { authMiddleware, mayRevealIdentifiers, registerSignInPages, type AuthOptions } from "../auth/index.ts";
 import { describeSecurity, SECURITY_SCHEME } from "../auth/openapi.ts";
 import { registerAuditRoutes } from "../audit/index.ts";
 import { registerFhirRoutes } from "../fhir/index.ts";
@@ -88,7 +88,8 @@ export function createApp(services: AppServices): SievertApp {
   registerWebPages(app, services); // overview at /, dashboards, committee report, static bundles
   registerDicomwebRoutes(app, services);
   registerCdsHooksRoutes(app, services); // CDS Hooks 2.0 at /cds-services
-  registerFhirRoutes(app, services); // FHIR R4 radiation dose summaries at /fhir (identifiers hidden: no revealIdentifiers seam wired yet)
+  // FHIR R4 radiation dose summaries at /fhir: the NHS number only for roles holding identifiers.read
+  registerFhirRoutes(app, services, { revealIdentifiers: () => mayRevealIdentifiers() });
 
   app.doc("/openapi.json", {
     openapi: "3.0.3",

@@ -47,11 +47,6 @@ export interface AccessEntry {
   trust: TrustRule;
   /** Audit action; set on every patient-level read (src/audit). */
   audit?: string;
-  /**
-   * An aggregate route that becomes patient-level when a query parameter asks for pseudonyms
-   * (survey exports): then it needs `patient.read`, is trust-filtered by `trust` and audited.
-   */
-  patientWhen?: { query: string; values: string[]; audit: string };
 }
 
 const NONE: TrustRule = { kind: "none" };
@@ -91,6 +86,10 @@ export const ACCESS_TABLE: readonly AccessEntry[] = [
   patient("/api/v1/studies/:uid/summary", "study.summary", study("uid")),
   patient("/api/v1/studies", "study.list"),
   patient("/api/v1/quarantine", "quarantine.list"),
+  patient("/api/v1/quality/quarantine-summary", "quarantine.summary"), // file origins, error messages, SOP UIDs: as the quarantine list
+  // Survey exports carry no identifier but one row per exam (date, trust, device, sex, age band,
+  // weight): patient-level rows, so not for aggregate-only roles, and every export is audited.
+  patient("/api/v1/exports/survey", "export.survey"),
   patient("/api/v1/alerts/:id", "alert.read", { kind: "resource", resource: "alert", param: "id" }),
   patient("/api/v1/alerts", "alert.list"),
   patient("/api/v1/repeats", "repeats.list"),
@@ -129,7 +128,7 @@ export const ACCESS_TABLE: readonly AccessEntry[] = [
   aggregate("/api/v1/repeats/rates"),
   aggregate("/api/v1/quality"),
   aggregate("/api/v1/quality/*"),
-  aggregate("/api/v1/exports/*", { patientWhen: { query: "pseudonyms", values: ["1", "true", "yes"], audit: "export" } }),
+  aggregate("/api/v1/exports/survey/layouts"), // column definitions only
   aggregate("/"),
   aggregate("/dashboards"),
   aggregate("/dashboards/:name"),

@@ -8,7 +8,7 @@
  */
 export { authMiddleware, SESSION_COOKIE, REASON_HEADER, type AuthMode, type AuthOptions } from "./middleware.ts";
 export { ACCESS_TABLE, matchAccess, type AccessEntry, type TrustRule } from "./access-table.ts";
-export { currentPrincipal, currentTrustScope, type Principal } from "./principal.ts";
+export { currentPrincipal, currentTrustScope, mayRevealIdentifiers, type Principal } from "./principal.ts";
 export { createToken, verifyToken, listTokens, revokeToken, parseExpiry, TokenInputError, DEFAULT_TOKEN_DAYS, type TokenRecord } from "./tokens.ts";
 export { registerSignInPages } from "./signin.ts";
 export { ROLES, PERMISSIONS, roleAllows, type Role, type Permission } from "./roles.ts";

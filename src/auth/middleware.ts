@@ -18,7 +18,7 @@ import type { Logger } from "pino";
 import type { SievertDb } from "../db/client.ts";
 import { writeAudit } from "../audit/store.ts";
 import { requestingOds } from "../cdshooks/fhir.ts";
-import { matchAccess, type AccessEntry, type AccessMatch } from "./access-table.ts";
+import { matchAccess, type AccessEntry } from "./access-table.ts";
 import { currentPrincipal, mayActFor, OPEN_PRINCIPAL, runAs, type Principal } from "./principal.ts";
 import { trustOfResource } from "./resources.ts";
 import { roleAllows, roleSpansAllTrusts } from "./roles.ts";
@@ -227,15 +227,6 @@ async function priorTrusts(res: Response): Promise<string | null> {
   }
 }
 
-function effectiveEntry(c: Context, match: AccessMatch): AccessEntry {
-  const e = match.entry;
-  const w = e.patientWhen;
-  if (w && w.values.includes((c.req.query(w.query) ?? "").toLowerCase())) {
-    return { ...e, access: "patient.read", level: "patient", trust: { kind: "query", param: "trust" }, audit: w.audit };
-  }
-  return e;
-}
-
 export function authMiddleware(options: AuthOptions, deps: AuthDeps): MiddlewareHandler {
   return async (c, next) => {
     const match = matchAccess(c.req.method, c.req.path);
@@ -257,7 +248,7 @@ export function authMiddleware(options: AuthOptions, deps: AuthDeps): Middleware
       if (options.mode === "open") return runAs(p, next);
       return forbidden(c, "no-access-rule", `${c.req.method} ${c.req.path} has no access rule, so it is refused (src/auth/access-table.ts)`);
     }
-    const entry = effectiveEntry(c, match);
+    const entry = match.entry;
     if (entry.access === "public") return runAs(p, next);
 
     const audit = async (status: number, dataTrust: string | null, resource: string | null): Promise<boolean> => {

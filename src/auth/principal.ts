@@ -5,7 +5,7 @@
  * as the same principal, checked against the same access table, instead of being anonymous.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Role } from "./roles.ts";
+import { roleAllows, type Role } from "./roles.ts";
 
 export interface Principal {
   /** null in open mode. */
@@ -45,4 +45,13 @@ export function currentTrustScope(): string[] | null {
 export function mayActFor(p: Principal, trust: string | null | undefined): boolean {
   if (p.allTrusts) return true;
   return trust !== null && trust !== undefined && p.trusts.includes(trust.toUpperCase());
+}
+
+/**
+ * May the current request see patient identifiers (FHIR Patient.identifier)? Only a signed-in
+ * token whose role holds `identifiers.read`; never open mode, never code outside a request.
+ */
+export function mayRevealIdentifiers(): boolean {
+  const p = storage.getStore();
+  return p !== undefined && p.tokenId !== null && roleAllows(p.role, "identifiers.read");
 }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 export const ROLES = ["modality", "clinician", "physicist", "committee", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PERMISSIONS = ["objects.write", "precheck", "aggregates.read", "patient.read", "fhir.read", "alerts.ack", "config.write", "audit.read"] as const;
+export const PERMISSIONS = ["objects.write", "precheck", "aggregates.read", "patient.read", "fhir.read", "alerts.ack", "config.write", "audit.read", "identifiers.read"] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 interface RoleSpec {

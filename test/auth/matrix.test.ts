@@ -60,7 +60,8 @@ const CASES: Case[] = [
   { name: "GET /fhir/Observation", allowed: ["clinician", "physicist", "admin"], request: () => ({ path: "/fhir/Observation" }) },
   { name: "GET /fhir/ImagingStudy/{id}", allowed: ["clinician", "physicist", "admin"], request: () => ({ path: `/fhir/ImagingStudy/${f.rvv.studyInstanceUid}` }) },
   { name: "GET /api/v1/quality/devices", allowed: AGG, request: () => ({ path: "/api/v1/quality/devices" }) },
-  { name: "GET /api/v1/quality/quarantine-summary", allowed: AGG, request: () => ({ path: "/api/v1/quality/quarantine-summary" }) },
+  { name: "GET /api/v1/quality/quarantine-summary", allowed: P, request: () => ({ path: "/api/v1/quality/quarantine-summary" }) },
+  { name: "GET /api/v1/exports/survey (one row per exam)", allowed: P, request: () => ({ path: "/api/v1/exports/survey?kind=ct&period=2024" }) },
   { name: "GET /api/v1/exports/survey/layouts", allowed: AGG, request: () => ({ path: "/api/v1/exports/survey/layouts" }) },
 ];
 

@@ -28,6 +28,7 @@ beforeAll(async () => {
   tokens.clinicianRpa = (await createToken(opened.db, { name: "clinician RPA", role: "clinician", trusts: ["RPA"] })).token;
   tokens.committee = (await createToken(opened.db, { name: "committee", role: "committee", trusts: ["RPA"] })).token;
   tokens.admin = (await createToken(opened.db, { name: "admin", role: "admin", trusts: [] })).token;
+  tokens.physicistRpa = (await createToken(opened.db, { name: "physicist RPA", role: "physicist", trusts: ["RPA"] })).token;
 });
 afterAll(async () => {
   await opened.close();
@@ -52,5 +53,27 @@ describe("/fhir with tokens", () => {
     expect(all.total).toBe(2);
     expect((await get("/fhir/Observation")).status).toBe(401);
     expect((await get("/fhir/Observation", tokens.committee)).status).toBe(403);
+  });
+
+  it("shows the NHS number only to a role holding identifiers.read (clinician); physicist, admin and open mode see the pseudonym", async () => {
+    const NHS = "https://fhir.nhs.uk/Id/nhs-number";
+    const patientOf = async (token?: string, via: SievertApp = app): Promise<{ identifier: Array<{ system: string; value: string }> }> => {
+      const res = await Promise.resolve(via.request(`/fhir/Observation/${sop.nm}`, token ? { headers: { authorization: `Bearer ${token}` } } : {}));
+      expect(res.status).toBe(200);
+      const obs = (await res.json()) as { subject: { reference: string } };
+      const p = await Promise.resolve(via.request(`/fhir/${obs.subject.reference}`, token ? { headers: { authorization: `Bearer ${token}` } } : {}));
+      expect(p.status).toBe(200);
+      return (await p.json()) as { identifier: Array<{ system: string; value: string }> };
+    };
+    const shown = (await patientOf(tokens.clinicianRpa)).identifier.filter((i) => i.system === NHS);
+    expect(shown).toHaveLength(1);
+    expect(shown[0]!.value).toMatch(/^\d{10}$/);
+    for (const token of [tokens.physicistRpa, tokens.admin]) {
+      expect((await patientOf(token)).identifier.map((i) => i.system)).not.toContain(NHS);
+    }
+    const open = createApp({ db: opened.db, key: TEST_KEY, maxObjectBytes: 8 << 20 });
+    const openIds = (await patientOf(undefined, open)).identifier;
+    expect(openIds.map((i) => i.system)).not.toContain(NHS);
+    expect(JSON.stringify(openIds)).not.toContain(shown[0]!.value);
   });
 });
