@@ -186,7 +186,7 @@ describe("spreadsheet safety", () => {
   it("a text cell starting with = is written as text (leading apostrophe), through the shared CSV writer", async () => {
     const { text, rows } = await survey({ kind: "fluoroscopy", period: "2026-Q3", exam: "RF_CONTRAST_ENEMA" });
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.device.startsWith("'=HYPERLINK")).toBe(true);
+    expect(rows[0]!.device?.startsWith("'=HYPERLINK")).toBe(true);
     expect(text).not.toMatch(/(^|,)=HYPERLINK/m);
   });
 });

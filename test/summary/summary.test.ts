@@ -49,11 +49,12 @@ beforeAll(async () => {
   const written = await writeStudies(opened.db, keys.map((k) => named[k]!), devices);
   keys.forEach((k, i) => (study[k] = written[i]!));
   // PET-CT: the CT of the FDG study, on the PET-CT's CT device
-  [study.petCt] = await writeStudies(
+  const [petCt] = await writeStudies(
     opened.db,
     [{ trust: "AAA", device: "PT1-CT", modality: "CT", description: "PET-CT FDG whole body", date: "2026-07-17", ageYears: 64, studyInstanceUid: study.petFdg!.studyInstanceUid, events: [localiser(), spiral(3.2, 350, "body32")] }],
     devices,
   );
+  study.petCt = petCt!;
   svc = await AnalyticsService.open(opened.db, { path: ":memory:" });
   await svc.sync();
 }, 120_000);
