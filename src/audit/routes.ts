@@ -34,7 +34,7 @@ const route = createRoute({
     query: z.object({
       from: Instant.optional().openapi({ param: { name: "from", in: "query" }, description: "records at or after (date or date-time)" }),
       to: Instant.optional().openapi({ param: { name: "to", in: "query" }, description: "records before (date or date-time; a date means its start)" }),
-      action: z.string().max(64).optional().openapi({ param: { name: "action", in: "query" }, example: "precheck" }),
+      action: z.string().regex(/^[a-z0-9._-]{1,64}$/, "an audit action such as precheck or object.read").optional().openapi({ param: { name: "action", in: "query" }, example: "precheck" }),
       token: z.coerce.number().int().positive().optional().openapi({ param: { name: "token", in: "query" }, description: "token id" }),
       limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ param: { name: "limit", in: "query" } }),
       offset: z.coerce.number().int().min(0).default(0).openapi({ param: { name: "offset", in: "query" } }),
