@@ -7,7 +7,7 @@
 import { Readable } from "node:stream";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppServices } from "../api/app.ts";
-import { MAX_INT32 } from "../api/schemas.ts";
+import { DateQuery, MAX_INT32 } from "../api/schemas.ts";
 import { CONTENT_TYPES, FORMATS, exportAnswer, exportFileName } from "./export.ts";
 import { PERIODS, QUESTIONS, QUESTION_NAMES, type QuestionName } from "./questions.ts";
 import { loadReferenceData, RULE_FIELDS, RULE_MATCHES } from "./reference-data.ts";
@@ -27,8 +27,8 @@ const FilterQuery = z.object({
   device: q("device", z.coerce.number().int().min(0).max(MAX_INT32), "device id"),
   exam: q("exam", z.string().regex(/^[A-Z0-9_]{1,64}$/), "standard exam code (catalogue)"),
   modality: q("modality", z.string().regex(/^[A-Z]{2}$/), "CT, DX, RF, MG, NM…"),
-  from: q("from", z.string().regex(/^\d{4}-\d{2}-\d{2}$/), "first study date, inclusive"),
-  to: q("to", z.string().regex(/^\d{4}-\d{2}-\d{2}$/), "last study date, inclusive"),
+  from: q("from", DateQuery, "first study date, inclusive"),
+  to: q("to", DateQuery, "last study date, inclusive"),
   period: q("period", z.enum(PERIODS), "grouping period (default all; trends: month)"),
   drlSet: q("drlSet", z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), "DRL set id (default UK-NDRL-2024)"),
   k: q("k", z.coerce.number().positive().max(1000), "outliers: multiple of the DRL (default from settings)"),

@@ -1,6 +1,6 @@
 /**
- * Date filters of the core API: a well-formed date that is not a day of the calendar is a
- * 400 naming the parameter, never a database error (500); real dates still filter.
+ * Date filters of the core and analytics APIs: a well-formed date that is not a day of the
+ * calendar is a 400 naming the parameter, never a database error (500); real dates still filter.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type SievertApp } from "../../src/api/app.ts";
@@ -40,4 +40,15 @@ describe("GET /api/v1/studies date filters", () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { total: number }).total).toBe(0);
   });
+});
+
+describe("GET /api/v1/analytics/{question} date filters", () => {
+  for (const query of ["from=2025-13-01", "to=2025-02-30"]) {
+    it(`${query} is refused with 400 (it reached DuckDB: 500, or matched nothing)`, async () => {
+      const res = await app.request(`/api/v1/analytics/drl-comparison?period=all&${query}`);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { message: string } };
+      expect(body.error.message).toContain(query.slice(0, query.indexOf("=")));
+    });
+  }
 });
