@@ -1,5 +1,5 @@
 /** Alert listing and acknowledgement (used by the API and the CLI). */
-import { and, count, desc, eq, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, isNotNull, lte, sql, type SQL } from "drizzle-orm";
 import type { SievertDb } from "../db/client.ts";
 import { alerts } from "../db/alerts-schema.ts";
 import { studies } from "../db/schema.ts";
@@ -123,4 +123,76 @@ export async function acknowledgeAlert(db: SievertDb, id: number, comment: strin
   if (!alert) return { ok: false, reason: "not-found" };
   if (updated.length === 0) return { ok: false, reason: "already-acknowledged", alert };
   return { ok: true, alert };
+}
+
+export interface AlertSummaryQuery {
+  status?: AlertStatusFilter;
+  trust?: string;
+  rule?: string;
+  /** Study date from (YYYY-MM-DD, inclusive). */
+  from?: string;
+  /** Study date to (YYYY-MM-DD, inclusive). */
+  to?: string;
+}
+
+/**
+ * One group of alerts: trust × rule × level × study month, with the level's threshold and its
+ * source. Counts only: no alert id, study, UID, exact date or single patient's value.
+ */
+export interface AlertSummaryRow {
+  trustOds: string | null;
+  rule: string;
+  scope: string;
+  level: string;
+  /** Study month YYYY-MM; null for an alert without a study date. */
+  month: string | null;
+  quantity: string;
+  unit: string;
+  threshold: number;
+  thresholdSource: string;
+  thresholdVerified: boolean;
+  alerts: number;
+  open: number;
+  acknowledged: number;
+}
+
+export interface AlertSummary {
+  rows: AlertSummaryRow[];
+  totals: { alerts: number; open: number; acknowledged: number };
+}
+
+/** Alert counts per trust, rule, level and study month (for aggregate-only readers: the committee). */
+export async function summarizeAlerts(db: SievertDb, q: AlertSummaryQuery = {}): Promise<AlertSummary> {
+  const where: SQL[] = [];
+  if (q.status && q.status !== "all") where.push(eq(alerts.status, q.status));
+  if (q.trust) where.push(eq(alerts.trustOds, q.trust));
+  if (q.rule) where.push(eq(alerts.rule, q.rule));
+  if (q.from || q.to) where.push(isNotNull(alerts.studyDate));
+  if (q.from) where.push(gte(alerts.studyDate, q.from));
+  if (q.to) where.push(lte(alerts.studyDate, q.to));
+  const month = sql<string | null>`to_char(${alerts.studyDate}, 'YYYY-MM')`;
+  const keys = [alerts.trustOds, alerts.rule, alerts.scope, alerts.level, month, alerts.quantity, alerts.unit, alerts.threshold, alerts.thresholdSource, alerts.thresholdVerified] as const;
+  const rows = await db
+    .select({
+      trustOds: alerts.trustOds,
+      rule: alerts.rule,
+      scope: alerts.scope,
+      level: alerts.level,
+      month,
+      quantity: alerts.quantity,
+      unit: alerts.unit,
+      threshold: alerts.threshold,
+      thresholdSource: alerts.thresholdSource,
+      thresholdVerified: alerts.thresholdVerified,
+      alerts: count(),
+      open: sql<number>`count(*) filter (where ${alerts.status} = 'open')`,
+      acknowledged: sql<number>`count(*) filter (where ${alerts.status} = 'acknowledged')`,
+    })
+    .from(alerts)
+    .where(where.length ? and(...where) : undefined)
+    .groupBy(...keys)
+    .orderBy(asc(alerts.trustOds), asc(alerts.rule), asc(alerts.level), asc(month), asc(alerts.threshold));
+  const out: AlertSummaryRow[] = rows.map((r) => ({ ...r, alerts: Number(r.alerts), open: Number(r.open), acknowledged: Number(r.acknowledged) }));
+  const sum = (k: "alerts" | "open" | "acknowledged"): number => out.reduce((a, r) => a + r[k], 0);
+  return { rows: out, totals: { alerts: sum("alerts"), open: sum("open"), acknowledged: sum("acknowledged") } };
 }

@@ -1,13 +1,14 @@
 /**
  * Alert API: GET /api/v1/alerts (drains the alert queue first, so the list is current),
- * GET /api/v1/alerts/{id}, POST /api/v1/alerts/{id}/ack {comment, by?}. Also the after-upload
+ * GET /api/v1/alerts/summary (counts per trust × rule × level × study month, no patient-level
+ * row: what an aggregate-only reader such as the committee may see), GET /api/v1/alerts/{id}, POST /api/v1/alerts/{id}/ack {comment, by?}. Also the after-upload
  * hook that schedules a debounced scan when a scanner runs (sievert serve).
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
-import { MAX_INT32, OdsFilter } from "../api/schemas.ts";
+import { DateQuery, MAX_INT32, OdsFilter } from "../api/schemas.ts";
 import type { SievertDb } from "../db/client.ts";
-import { acknowledgeAlert, ALERT_STATUSES, getAlert, listAlerts } from "./queries.ts";
+import { acknowledgeAlert, ALERT_STATUSES, getAlert, listAlerts, summarizeAlerts } from "./queries.ts";
 import { processAlertQueue } from "./scanner.ts";
 import { alertServiceFor, notifyAlertIngest } from "./service.ts";
 import { webhookConfigFromEnv } from "./webhook.ts";
@@ -55,6 +56,26 @@ export const AlertSchema = z
   })
   .openapi("DoseAlert");
 
+const RuleFilter = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a rule id, e.g. fluoro.study.rpDose");
+
+export const AlertSummaryRowSchema = z
+  .object({
+    trustOds: z.string().nullable(),
+    rule: z.string(),
+    scope: z.string().openapi({ description: "event | study | patient-period" }),
+    level: z.string().openapi({ description: "the highest level crossed; its threshold is `threshold`" }),
+    month: z.string().nullable().openapi({ description: "study month YYYY-MM (no finer date); null: alert without a study date" }),
+    quantity: z.string(),
+    unit: z.string(),
+    threshold: z.number(),
+    thresholdSource: z.string(),
+    thresholdVerified: z.boolean().openapi({ description: "false: UNVERIFIED or secondary-source threshold, to be confirmed by the MPE" }),
+    alerts: z.number().int(),
+    open: z.number().int(),
+    acknowledged: z.number().int(),
+  })
+  .openapi("DoseAlertSummaryRow");
+
 const IdParam = z.object({ id: z.coerce.number().int().positive().max(MAX_INT32).openapi({ param: { name: "id", in: "path" } }) });
 
 const list = createRoute({
@@ -66,7 +87,7 @@ const list = createRoute({
     query: z.object({
       status: z.enum(ALERT_STATUSES).default("open"),
       trust: OdsFilter.optional(),
-      rule: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a rule id, e.g. fluoro.study.rpDose").optional(),
+      rule: RuleFilter.optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
       offset: z.coerce.number().int().min(0).max(MAX_INT32).default(0),
     }),
@@ -75,6 +96,37 @@ const list = createRoute({
     200: {
       description: "A page of alerts",
       content: { "application/json": { schema: z.object({ items: z.array(AlertSchema), total: z.number().int(), limit: z.number().int(), offset: z.number().int() }) } },
+    },
+  },
+});
+
+const summary = createRoute({
+  method: "get",
+  path: "/api/v1/alerts/summary",
+  tags: ["alerts"],
+  summary: "Alert counts per trust, rule, level and study month, with each level's threshold and source (no patient-level row)",
+  request: {
+    query: z
+      .object({
+        status: z.enum(ALERT_STATUSES).default("all"),
+        trust: OdsFilter.optional(),
+        rule: RuleFilter.optional(),
+        from: DateQuery.optional().openapi({ description: "study date from (YYYY-MM-DD, inclusive)" }),
+        to: DateQuery.optional().openapi({ description: "study date to (YYYY-MM-DD, inclusive)" }),
+      })
+      .refine((q) => !q.from || !q.to || q.from <= q.to, { message: "from is after to", path: ["from"] }),
+  },
+  responses: {
+    200: {
+      description: "Counts; alerts without a study date are left out when from or to is given",
+      content: {
+        "application/json": {
+          schema: z.object({
+            rows: z.array(AlertSummaryRowSchema),
+            totals: z.object({ alerts: z.number().int(), open: z.number().int(), acknowledged: z.number().int() }),
+          }),
+        },
+      },
     },
   },
 });
@@ -132,13 +184,25 @@ export function registerAlertRoutes(app: OpenAPIHono, services: AlertAppServices
     if (c.req.method === "POST" && (c.res.status === 200 || c.res.status === 202)) notifyAlertIngest(services.db);
   });
 
-  app.openapi(list, async (c) => {
-    const q = c.req.valid("query");
+  /** Checks queued objects first, so lists and counts are current. */
+  const drainQueue = async (): Promise<void> => {
     const service = alertServiceFor(services.db);
     if (service) await service.runOnce();
     else await processAlertQueue(services.db, { logger: services.logger, webhookEnabled: webhookConfigFromEnv() !== null });
+  };
+
+  app.openapi(list, async (c) => {
+    const q = c.req.valid("query");
+    await drainQueue();
     const { items, total } = await listAlerts(services.db, q);
     return c.json({ items, total, limit: q.limit, offset: q.offset }, 200);
+  });
+
+  // Registered before /api/v1/alerts/{id}: the first matching route answers, and "summary" is no id.
+  app.openapi(summary, async (c) => {
+    const q = c.req.valid("query");
+    await drainQueue();
+    return c.json(await summarizeAlerts(services.db, q), 200);
   });
 
   app.openapi(getOne, async (c) => {
