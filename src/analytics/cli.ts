@@ -180,7 +180,7 @@ export function registerAnalyticsCommands(program: Command): void {
     .requiredOption("--exam <code>", "standard exam code")
     .option("--description <pattern>", "match the study description")
     .option("--protocol <pattern>", "match a protocol name")
-    .addOption(new Option("--match <how>", "how the pattern matches").choices([...RULE_MATCHES]).default("exact"))
+    .addOption(new Option("--match <how>", "how the pattern matches, case-insensitively (regex: RE2 syntax, linear time; no backreferences or lookaround)").choices([...RULE_MATCHES]).default("exact"))
     .option("--modality <m>", "only for this modality")
     .option("--trust <ods>", "only for this trust")
     .option("--device <id>", "only for this device", int)

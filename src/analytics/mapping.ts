@@ -10,6 +10,7 @@ import { asc } from "drizzle-orm";
 import type { SievertDb } from "../db/client.ts";
 import { examMappingRules } from "../db/analytics-schema.ts";
 import type { RuleInput } from "./reference-data.ts";
+import { PatternError, compilePattern } from "./safe-pattern.ts";
 
 export interface MappingRule extends RuleInput {
   /** "user:<id>" for Postgres rules, "default:<index>" for shipped rules. */
@@ -39,7 +40,14 @@ function compile(rule: MappingRule): CompiledRule {
   if (rule.match === "exact") test = (s) => s.trim().toLowerCase() === p;
   else if (rule.match === "contains") test = (s) => s.toLowerCase().includes(p);
   else {
-    const re = new RegExp(rule.pattern, "i");
+    // RE2: linear time. A stored rule written before RE2 (a backreference, a lookaround) stops the
+    // mapper with its id rather than leaving its exams silently unmapped.
+    let re: ReturnType<typeof compilePattern>;
+    try {
+      re = compilePattern(rule.pattern, { caseInsensitive: true });
+    } catch (err) {
+      throw new PatternError(rule.pattern, `${err instanceof PatternError ? err.reason : String(err)} (mapping rule ${rule.id}; correct or delete it: sievert exams unmap N)`);
+    }
     test = (s) => re.test(s);
   }
   return { rule, test };

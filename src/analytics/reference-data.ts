@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { compilePattern } from "./safe-pattern.ts";
 
 const DATA_DIR = new URL("./data/", import.meta.url);
 
@@ -151,7 +152,13 @@ export function loadReferenceData(): ReferenceData {
   if (codes.size !== catalogue.exams.length) throw new ReferenceDataError("exam-catalogue.json: duplicate exam code");
   for (const r of rules.rules) {
     if (!codes.has(r.examCode)) throw new ReferenceDataError(`exam-rules.json: unknown exam ${r.examCode}`);
-    if (r.match === "regex") new RegExp(r.pattern, "i"); // throws on a bad pattern
+    if (r.match === "regex") {
+      try {
+        compilePattern(r.pattern, { caseInsensitive: true });
+      } catch (err) {
+        throw new ReferenceDataError(`exam-rules.json ${r.examCode}: ${(err as Error).message}`);
+      }
+    }
   }
   const bands = new Set(ageBands.bands.map((b) => b.band));
   for (const set of drl.sets) {

@@ -13,6 +13,7 @@ import { syncFromPostgres, type SyncOptions, type SyncResult } from "./sync.ts";
 import { ExamMapper, defaultRules, loadUserRules, type MappingRule } from "./mapping.ts";
 import { remapExams } from "./exam-map-apply.ts";
 import { RuleSchema, type RuleInput } from "./reference-data.ts";
+import { compilePattern } from "./safe-pattern.ts";
 
 export interface AnalyticsServiceOptions {
   /** DuckDB file, or ":memory:". Default SIEVERT_DATA_DIR/analytics.duckdb. */
@@ -95,7 +96,7 @@ export class AnalyticsService {
   async addRule(input: RuleInput & { note?: string | null }): Promise<MappingRule> {
     const rule = RuleSchema.parse(input);
     if (!this.store.ref.exams.some((e) => e.code === rule.examCode)) throw new RangeError(`unknown exam code ${rule.examCode}`);
-    if (rule.match === "regex") new RegExp(rule.pattern, "i");
+    if (rule.match === "regex") compilePattern(rule.pattern, { caseInsensitive: true }); // throws PatternError (a SyntaxError)
     const [row] = await this.db
       .insert(examMappingRules)
       .values({

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import { PseudonymKeyError } from "../linkage/index.ts";
+import { PatternError } from "../analytics/safe-pattern.ts";
 import { registerAnalyticsCommands } from "../analytics/cli.ts";
 import { registerRepeatCommands } from "../repeats/cli.ts";
 import { backfillCommand } from "../backfill/command.ts";
@@ -165,6 +166,11 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof ConfigError || e instanceof PseudonymKeyError) {
+      process.stderr.write(`sievert: ${e.message}\n`);
+      return 2;
+    }
+    // A user regular expression RE2 refuses (exams map --match regex, repeats rules set --exclude).
+    if (e instanceof PatternError || (e instanceof Error && e.cause instanceof PatternError)) {
       process.stderr.write(`sievert: ${e.message}\n`);
       return 2;
     }

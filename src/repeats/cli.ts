@@ -103,7 +103,7 @@ export function registerRepeatCommands(program: Command): void {
     .description("set the consortium's window and/or planned follow-up patterns for a family")
     .option("--hours <n>", "window in hours", positive)
     .option("--days <n>", "window in days", positive)
-    .option("--exclude <regex>", "planned follow-up pattern (repeatable; replaces the list)", collect, [])
+    .option("--exclude <regex>", "planned follow-up pattern: case-insensitive RE2 regex, no backreferences or lookaround (repeatable; replaces the list)", collect, [])
     .option("--no-flag", "do not honour the request's plannedFollowUp flag")
     .option("--note <text>", "why (kept with the override)")
     .action(async (family: string, o: { hours?: number; days?: number; exclude: string[]; flag: boolean; note?: string }) => {

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { loadReferenceData } from "../analytics/reference-data.ts";
+import { compilePattern, type SafePattern } from "../analytics/safe-pattern.ts";
 
 export const WindowSchema = z
   .object({ hours: z.number().positive().optional(), days: z.number().positive().optional() })
@@ -80,6 +81,19 @@ interface ShippedRules {
 
 let shipped: ShippedRules | null = null;
 
+/** Planned follow-up patterns are RE2 (linear time; src/analytics/safe-pattern.ts), case-insensitive. */
+function indicationPattern(p: string): SafePattern {
+  return compilePattern(p, { caseInsensitive: true });
+}
+
+function shippedPattern(p: string, where: string): void {
+  try {
+    indicationPattern(p);
+  } catch (err) {
+    throw new RepeatRulesError(`src/repeats/data/rules.json ${where}: ${(err as Error).message}`);
+  }
+}
+
 /** The shipped rules (validated against the exam catalogue; cached). */
 export function loadDefaultRules(): ShippedRules {
   if (shipped) return shipped;
@@ -92,9 +106,9 @@ export function loadDefaultRules(): ShippedRules {
     if (seen.has(f.family)) throw new RepeatRulesError(`src/repeats/data/rules.json: family ${f.family} twice`);
     seen.add(f.family);
     for (const e of f.exams) if (!codes.has(e)) throw new RepeatRulesError(`src/repeats/data/rules.json ${f.family}: exam ${e} is not in the exam catalogue`);
-    for (const p of f.exclusions?.indicationPatterns ?? []) new RegExp(p, "i");
+    for (const p of f.exclusions?.indicationPatterns ?? []) shippedPattern(p, f.family);
   }
-  for (const p of r.data.defaultExclusions.indicationPatterns) new RegExp(p, "i");
+  for (const p of r.data.defaultExclusions.indicationPatterns) shippedPattern(p, "defaultExclusions");
   const rules = r.data.families.map((f): RepeatRule => {
     const exclusions = f.exclusions ?? r.data.defaultExclusions;
     return {
@@ -118,7 +132,7 @@ export function loadDefaultRules(): ShippedRules {
 export class RuleSet {
   readonly rules: RepeatRule[];
   private readonly byExam = new Map<string, RepeatRule[]>();
-  private readonly patterns = new Map<string, RegExp[]>();
+  private readonly patterns = new Map<string, SafePattern[]>();
   readonly maxWindowHours: number;
 
   constructor(rules: RepeatRule[]) {
@@ -129,7 +143,7 @@ export class RuleSet {
         list.push(r);
         this.byExam.set(e, list);
       }
-      this.patterns.set(r.family, r.exclusions.indicationPatterns.map((p) => new RegExp(p, "i")));
+      this.patterns.set(r.family, r.exclusions.indicationPatterns.map(indicationPattern));
     }
     this.maxWindowHours = Math.max(0, ...rules.map((r) => r.windowHours));
   }

@@ -7,6 +7,7 @@ import type { SievertDb } from "../db/client.ts";
 import { repeatRuleOverrides } from "../db/repeats-schema.ts";
 import { ExclusionsSchema, RepeatRulesError, WindowSchema, applyOverrides, loadDefaultRules, type RuleOverride, type RuleSet } from "./rules.ts";
 import { rows } from "./sql.ts";
+import { compilePattern } from "../analytics/safe-pattern.ts";
 
 const RULES_TTL_MS = 5_000;
 const cache = new WeakMap<SievertDb, { rules: RuleSet; at: number }>();
@@ -48,9 +49,9 @@ export async function setRuleOverride(db: SievertDb, family: string, edit: RuleE
   if (edit.exclusions) {
     for (const p of edit.exclusions.indicationPatterns) {
       try {
-        new RegExp(p, "i");
-      } catch {
-        throw new RepeatRulesError(`exclusions: /${p}/ is not a valid regular expression`);
+        compilePattern(p, { caseInsensitive: true });
+      } catch (err) {
+        throw new RepeatRulesError(`exclusions: ${(err as Error).message}`, { cause: err });
       }
     }
   }
