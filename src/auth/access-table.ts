@@ -90,6 +90,8 @@ export const ACCESS_TABLE: readonly AccessEntry[] = [
   // Survey exports carry no identifier but one row per exam (date, trust, device, sex, age band,
   // weight): patient-level rows, so not for aggregate-only roles, and every export is audited.
   patient("/api/v1/exports/survey", "export.survey"),
+  // Alert counts per trust × rule × level × study month: no study, UID, date or value; before :id.
+  aggregate("/api/v1/alerts/summary"),
   patient("/api/v1/alerts/:id", "alert.read", { kind: "resource", resource: "alert", param: "id" }),
   patient("/api/v1/alerts", "alert.list"),
   patient("/api/v1/repeats", "repeats.list"),

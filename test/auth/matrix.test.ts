@@ -37,6 +37,7 @@ const CASES: Case[] = [
   { name: "GET /api/v1/studies", allowed: P, request: () => ({ path: "/api/v1/studies" }) },
   { name: "GET /api/v1/quarantine", allowed: P, request: () => ({ path: "/api/v1/quarantine" }) },
   { name: "GET /api/v1/alerts", allowed: P, request: () => ({ path: "/api/v1/alerts" }) },
+  { name: "GET /api/v1/alerts/summary (counts only)", allowed: AGG, request: () => ({ path: "/api/v1/alerts/summary?trust=RVV&from=2024-01-01&to=2024-12-31" }) },
   { name: "GET /api/v1/alerts/{id}", allowed: P, request: () => ({ path: "/api/v1/alerts/999" }) },
   { name: "GET /api/v1/repeats", allowed: P, request: () => ({ path: "/api/v1/repeats" }) },
   { name: "GET /api/v1/analytics/outliers", allowed: P, request: () => ({ path: "/api/v1/analytics/outliers" }) },
