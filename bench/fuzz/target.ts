@@ -6,7 +6,7 @@
  * ("unexpected error while parsing") is counted apart: an exception escaped the reader.
  */
 import { parseDicom, DOSE_REPORT_KINDS, PARSE_ERROR_CODES, type DoseReport } from "../../src/dicom/index.ts";
-import { encodingOf, TopLevelWalker } from "../../src/dimse/header-walker.ts";
+import { encodingOf, TopLevelWalker } from "../../src/dicom/header-walker.ts";
 import { Rng } from "./prng.ts";
 import { metaOf } from "./structure.ts";
 

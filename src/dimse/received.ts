@@ -6,7 +6,7 @@
  * whose default decodes the bytes with dcmjs into a `Dataset` (slow, and dcmjs leaves
  * character sets to the caller: dcmjs-dimse issue #60). The SCP overrides both hooks:
  * `ReceivedDataStream` keeps the raw fragments (up to a size cap; for images only those before
- * the top-level Pixel Data tag, found as they arrive by header-walker.ts, so pixel data is
+ * the top-level Pixel Data tag, found as they arrive by dicom/header-walker.ts, so pixel data is
  * never buffered), and the `Dataset` handed
  * on is an empty placeholder carrying those bytes (see `attachReceived`). Nothing is decoded
  * by dcmjs; our own reader decodes text by Specific Character Set.
@@ -17,7 +17,7 @@
  * that of this Part 10 file.
  */
 import { Writable } from "node:stream";
-import { TopLevelWalker, type Encoding } from "./header-walker.ts";
+import { TopLevelWalker, type Encoding } from "../dicom/header-walker.ts";
 
 export class ReceivedDataStream extends Writable {
   private readonly chunks: Buffer[] = [];

@@ -23,7 +23,7 @@ import { ingestBytes, type IngestMeta, type StoreResult } from "../ingest/index.
 import { resolveCaller, type AeTrustTable } from "./ae-table.ts";
 import { IngestQueue } from "./queue.ts";
 import { attachReceived, receivedOf, ReceivedDataStream, toPart10 } from "./received.ts";
-import { encodingOf } from "./header-walker.ts";
+import { encodingOf } from "../dicom/header-walker.ts";
 import { choosePresentationContext, isDoseSrClass } from "./sop-classes.ts";
 import { errorComment, STATUS, statusForFailure, statusForResult, type StoreStatus } from "./status.ts";
 

@@ -12,6 +12,7 @@ import { eq, inArray, sql } from "drizzle-orm";
 import type { DoseReport, IrradiationEvent, ParsedObject, ParseErrorCode } from "../dicom/dose-report.ts";
 import type { SievertDb, SievertTx } from "../db/client.ts";
 import { devices, doseObjects, irradiationEvents, quarantine, studies, trusts } from "../db/schema.ts";
+import { headerBeforePixelData } from "../dicom/header-walker.ts";
 import { pseudonymise } from "../linkage/pseudonym.ts";
 import { EVENT_NUMBER_KEYS, storeObjectStatement, type StoreStatementInput, type StoreStatementResult } from "./one-statement.ts";
 
@@ -26,7 +27,10 @@ export interface IngestMeta {
   name: string;
   /** Pseudonym key (linkage/loadPseudonymKey). */
   key: Uint8Array;
-  /** Image objects: the header bytes (no pixel data) to keep, when the caller has split them off. */
+  /**
+   * Image objects: the header bytes (no pixel data) to keep, when the caller has already split
+   * them off (DIMSE drops pixel data as it arrives); otherwise they are cut from the bytes here.
+   */
   headerBytes?: Uint8Array;
   /**
    * Test hook: runs inside the object's transaction after every row is written; throwing
@@ -94,7 +98,11 @@ export async function storeParsedObject(
   const parserWarnings = [...report.warnings];
   const studyDate = checkedDate(report.studyDate, report.warnings);
   const kind = report.kind;
-  const rawBytes = isSrKind(kind) ? bytes : (meta.headerBytes ?? null);
+  // What is kept (foundation: the raw object for SRs, the header only for images). An image's
+  // header is everything before its top-level Pixel Data, File Meta Information included, so it
+  // re-reads as the same report; null only when that end cannot be found (a deflated object).
+  // The sha256 above stays that of the whole object as received.
+  const rawBytes = isSrKind(kind) ? bytes : (meta.headerBytes ?? headerBeforePixelData(bytes));
   const parseWarnings = [...report.warnings];
   const ctx: StoreContext = { report, sopInstanceUid, sha256, meta, pseudonym, studyDate, kind, rawBytes, parseWarnings };
 

@@ -1,9 +1,9 @@
 /**
  * The incremental top-level walker that finds Pixel Data as P-DATA fragments arrive
- * (src/dimse/header-walker.ts), and ReceivedDataStream keeping only the bytes before it.
+ * (src/dicom/header-walker.ts), and ReceivedDataStream keeping only the bytes before it.
  */
 import { describe, expect, it } from "vitest";
-import { encodingOf, TopLevelWalker, type Encoding } from "../../src/dimse/header-walker.ts";
+import { encodingOf, TopLevelWalker, type Encoding } from "../../src/dicom/header-walker.ts";
 import { ReceivedDataStream } from "../../src/dimse/received.ts";
 import { encodeDataset, type Item } from "../dicom/part10.ts";
 

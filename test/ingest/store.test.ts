@@ -139,16 +139,21 @@ describe("storeParsedObject: a new CT RDSR", () => {
 });
 
 describe("storeParsedObject: image objects", () => {
-  it("stores no bytes for an image object unless header bytes are passed", async () => {
-    await storeParsedObject(db, dxImage("1.2.3.200"), bytesFor("pixels"), meta());
+  it("keeps an image's bytes whole when no pixel-data tag occurs in them, none when one does and no header end can be found, and the caller's header bytes when given", async () => {
+    const plain = bytesFor("pixels");
+    // Not DICOM: the walk runs off the end, so only the absence of (7FE0,0010) makes them safe to keep.
+    const withPixelTag = Buffer.concat([Buffer.from(bytesFor("pixels3")), Buffer.from([0xe0, 0x7f, 0x10, 0x00, 1, 2, 3, 4])]);
+    await storeParsedObject(db, dxImage("1.2.3.200"), plain, meta());
     const header = new Uint8Array([1, 2, 3, 4]);
     await storeParsedObject(db, dxImage("1.2.3.201"), bytesFor("pixels2"), meta({ headerBytes: header }));
+    await storeParsedObject(db, dxImage("1.2.3.202"), withPixelTag, meta());
     const objs = await db
       .select({ sop: doseObjects.sopInstanceUid, raw: doseObjects.rawBytes, sha: doseObjects.sha256 })
       .from(doseObjects)
       .orderBy(doseObjects.sopInstanceUid);
-    expect(objs[0]?.raw).toBeNull();
+    expect(Buffer.from(objs[0]!.raw!).equals(Buffer.from(plain))).toBe(true);
     expect(Array.from(objs[1]?.raw ?? [])).toEqual([1, 2, 3, 4]);
+    expect(objs[2]?.raw).toBeNull();
     expect(objs[0]?.sha).toMatch(/^[0-9a-f]{64}$/);
   });
 
