@@ -28,6 +28,7 @@ export const PARSE_ERROR_CODES = [
   "malformed", // structure the reader cannot follow (bad lengths, broken sequences)
   "unsupported-transfer-syntax",
   "too-large", // over the configured size cap
+  "too-complex", // more elements and sequence items than the configured budget (SIEVERT_MAX_ELEMENTS)
   "missing-attribute", // a required attribute (SOP Instance UID...) is absent
   "io-error", // the file could not be read from disk
 ] as const;

@@ -42,3 +42,11 @@ export function vrOf(tag: string): string | undefined {
   const vr = vrByTag.get(tag);
   return vr === undefined ? undefined : vr.slice(0, 2);
 }
+
+const sequenceByTag = new Map<number, boolean>();
+for (const [tag, vr] of vrByTag) sequenceByTag.set(Number.parseInt(tag.slice(1), 16), vr.slice(0, 2) === "SQ");
+
+/** `vrOf(tag) === "SQ"` for a numeric tag (0x0040a730), undefined when the dictionary has no VR: no string per call. */
+export function dictionarySaysSequence(tag: number): boolean | undefined {
+  return sequenceByTag.get(tag);
+}

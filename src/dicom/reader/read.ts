@@ -10,6 +10,7 @@ import { inflateRawSync } from "node:zlib";
 import dicomParser from "dicom-parser";
 import type { ParseErrorCode } from "../dose-report.js";
 import { DicomDataset } from "./dataset.js";
+import { countElements, countObjectElements } from "./complexity.js";
 import { vrOf } from "./dictionary.js";
 
 export const IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2";
@@ -21,12 +22,39 @@ export const EXPLICIT_VR_BIG_ENDIAN = "1.2.840.10008.1.2.2";
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 const PIXEL_DATA = "x7fe00010";
 
+/**
+ * Most elements + sequence items + pixel fragments dicom-parser may create for one object
+ * (counted first by complexity.ts; over it the object is refused `too-complex`).
+ *
+ * Measured on every object in the shared corpus and sample-rdsr (test/dicom/complexity.test.ts
+ * prints them): the part normally read (up to Pixel Data, or up to ContentSequence for SR) is
+ * at most 972 (an NM image header); the whole of an SR, which dicom-parser reads when the
+ * direct content walk refuses its structure, is at most 260,795 (a 3.3 MB fluoroscopy RDSR
+ * with 316 irradiation events, ~825 per event). One million leaves 3.8x over that (an RF RDSR
+ * of ~1,200 events read the slow way, or an enhanced multi-frame header of thousands of
+ * frames). dicom-parser costs ~250 bytes of heap per element (measured on tiny items), so the
+ * worst accepted object costs ~250 MB of heap and ~1.5 s, against ~1.1 GB and 6.6 s for
+ * 34 MB of empty items before the count. SIEVERT_MAX_ELEMENTS overrides it.
+ */
+export const DEFAULT_MAX_ELEMENTS = 1_000_000;
+let maxElementsSetting = DEFAULT_MAX_ELEMENTS;
+
+/** Sets the element budget for every later read (SIEVERT_MAX_ELEMENTS); returns the previous one. */
+export function setElementBudget(max: number): number {
+  if (!Number.isInteger(max) || max < 1) throw new RangeError(`element budget must be a positive integer, not ${max}`);
+  const previous = maxElementsSetting;
+  maxElementsSetting = max;
+  return previous;
+}
+
 export interface ReadOptions {
   /** Stop before this tag (default: Pixel Data), so image headers are read without pixels. */
   untilTag?: string;
   /** Transfer syntax of a raw dataset with no Part 10 header (as received over DIMSE). */
   rawTransferSyntax?: string;
   maxBytes?: number;
+  /** Element budget (default: setElementBudget's, DEFAULT_MAX_ELEMENTS unless set). */
+  maxElements?: number;
 }
 
 export type ReadResult =
@@ -35,6 +63,21 @@ export type ReadResult =
 
 /** Thrown by the inflater when the inflated dataset would pass the size limit. */
 class InflatedTooLarge extends Error {}
+/** Thrown by the inflater when the inflated dataset holds more elements than the budget. */
+class InflatedTooComplex extends Error {
+  constructor(readonly count: number) {
+    super("too complex");
+  }
+}
+
+function tooComplex(name: string, count: number, max: number, untilTag: string): ReadResult {
+  const upTo = untilTag === PIXEL_DATA ? "before Pixel Data" : `before (${untilTag.slice(1, 5)},${untilTag.slice(5)})`;
+  return {
+    ok: false,
+    code: "too-complex",
+    message: `${name}: ${count} DICOM elements and sequence items ${upTo} is over the budget of ${max} for one object (SIEVERT_MAX_ELEMENTS); not read`,
+  };
+}
 
 function hasPart10Preamble(bytes: Uint8Array): boolean {
   return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
@@ -92,12 +135,18 @@ export function readDicomBytes(bytes: Uint8Array, name: string, options: ReadOpt
     }
     rawTransferSyntax = IMPLICIT_VR_LITTLE_ENDIAN;
   }
+  // Count what dicom-parser would allocate before it runs (a deflated dataset: in the inflater).
+  const maxElements = options.maxElements ?? maxElementsSetting;
+  const untilTag = options.untilTag ?? PIXEL_DATA;
+  const untilNumber = Number.parseInt(untilTag.slice(1), 16);
+  const counted = countObjectElements(bytes, { part10, rawTransferSyntax: part10 ? undefined : rawTransferSyntax, untilTag: untilNumber });
+  if (counted.count > maxElements) return tooComplex(name, counted.count, maxElements, untilTag);
   const warnings: string[] = [];
   let wasSalvaged = false;
   let parsed: ReturnType<typeof dicomParser.parseDicom>;
   try {
     parsed = dicomParser.parseDicom(bytes, {
-      untilTag: options.untilTag ?? PIXEL_DATA,
+      untilTag,
       ...(rawTransferSyntax !== undefined && !part10 ? { TransferSyntaxUID: rawTransferSyntax } : {}),
       vrCallback: (tag: string) => vrOf(tag),
       inflater: (arr: Uint8Array, at: number | undefined) => {
@@ -114,11 +163,14 @@ export function readDicomBytes(bytes: Uint8Array, name: string, options: ReadOpt
         const full = new Uint8Array(position + inflated.length);
         full.set(arr.subarray(0, position), 0);
         full.set(inflated, position);
+        const inside = countElements(full, position, { explicit: true, littleEndian: true }, { untilTag: untilNumber }).count;
+        if (counted.count + inside > maxElements) throw new InflatedTooComplex(counted.count + inside);
         return full;
       },
     } as Parameters<typeof dicomParser.parseDicom>[1]);
   } catch (e) {
     const cause = typeof e === "object" && e !== null && "exception" in e ? (e as { exception: unknown }).exception : e;
+    if (cause instanceof InflatedTooComplex) return tooComplex(name, cause.count, maxElements, untilTag);
     if (cause instanceof InflatedTooLarge) {
       return { ok: false, code: "too-large", message: `${name}: the deflated dataset inflates to more than the ${maxBytes}-byte limit for a dose object` };
     }
