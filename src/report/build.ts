@@ -9,9 +9,9 @@ import type { Hono } from "hono";
 import { html, raw } from "hono/html";
 import { QUANTITY_LABELS, type Row } from "../web/data.ts";
 import { cell } from "../web/dashboard-page.ts";
-import { fmtInt, statusClass } from "../web/layout.ts";
+import { fmtInt, fmtNum, statusClass } from "../web/layout.ts";
 import { parsePeriod, previousPeriod, type PeriodWindow } from "../web/periods.ts";
-import { readSource, selectQuantity, type SourceResult } from "../web/source.ts";
+import { readSource, selectQuantity, signInMayRead, type SourceResult } from "../web/source.ts";
 import { getDashboard, type Dashboard } from "../web/specs.ts";
 import { renderSvg } from "./svg.ts";
 
@@ -124,11 +124,16 @@ export async function buildReport(app: AnyHono, options: ReportOptions): Promise
   const alertD = getDashboard("alerts")!;
   const unmD = getDashboard("unmapped")!;
 
-  const [drl, trends, repeats, alerts, unmapped, catalogue] = await Promise.all([
+  // Alert counts come from the aggregate summary (every role of the report may read it); the
+  // alerts one by one (study, values: patient-level) only for a sign-in that may read them.
+  const listAlerts = signInMayRead(alertD.meta.source.path);
+  const noList: SourceResult = { state: "error", rows: [], total: 0, url: alertD.meta.source.path, message: "not read: patient-level rows" };
+  const [drl, trends, repeats, alertSum, alerts, unmapped, catalogue] = await Promise.all([
     readSource(app, drlD.meta.source.path, { ...drlD.meta.source.params, ...base }),
     readSource(app, trendD.meta.source.path, { ...trendD.meta.source.params, ...(trust ? { trust } : {}), from: tw.from, to: tw.to }),
     readSource(app, repD.meta.source.path, { ...repD.meta.source.params, ...(trust ? { trust } : {}), from: period.from!.slice(0, 7), to: period.to!.slice(0, 7) }),
-    readSource(app, alertD.meta.source.path, { status: "all", limit: "1000", ...(trust ? { trust } : {}) }),
+    readSource(app, ALERT_SUMMARY_PATH, { status: "all", ...base }),
+    listAlerts ? readSource(app, alertD.meta.source.path, { status: "all", limit: "1000", ...(trust ? { trust } : {}) }) : Promise.resolve(noList),
     readSource(app, unmD.meta.source.path, { ...unmD.meta.source.params, ...base }),
     readSource(app, "/api/v1/analytics/exams", {}),
   ]);
@@ -148,13 +153,14 @@ export async function buildReport(app: AnyHono, options: ReportOptions): Promise
     { id: "above", title: "Exams above the national DRL", n: sumN(aboveRows), sources: [drl.url], rows: aboveRows, state: drl.state },
     { id: "trends", title: "Monthly median dose per exam and trust", n: sumN(trendRows), sources: [trends.url], rows: trendRows, state: trends.state },
     { id: "repeats", title: "Repeat-imaging rates", n: repeats.rows.reduce((a, r) => a + (Number(r.exams) || 0), 0), sources: [repeats.url], rows: repeats.rows, state: repeats.state },
-    { id: "alerts", title: "High-dose alerts", n: alerts.rows.length, sources: [alerts.url], rows: alerts.rows, state: alerts.state },
+    { id: "alerts", title: "High-dose alerts per trust, rule and level", n: sumAlerts(alertSum.rows, "alerts"), sources: [alertSum.url], rows: alertSum.rows, state: alertSum.state },
+    ...(listAlerts ? [{ id: "alert-list", title: "High-dose alerts one by one", n: alerts.rows.length, sources: [alerts.url], rows: alerts.rows, state: alerts.state }] : []),
   ];
   const [drlSvg, trendSvg, repSvg, alertSvg] = await Promise.all([
     figureSvg(drlD, drlCharted),
     figureSvg(trendD, trendRows),
     repeats.state === "ok" ? figureSvg(repD, repeats.rows) : Promise.resolve(""),
-    alerts.state === "ok" ? figureSvg(alertD, alerts.rows) : Promise.resolve(""),
+    listAlerts && alerts.state === "ok" ? figureSvg(alertD, alerts.rows) : Promise.resolve(""),
   ]);
 
   const scope = `${trust ? `trust ${trust}` : "all trusts of the consortium"}, studies dated ${period.from} to ${period.to}`;
@@ -184,7 +190,7 @@ export async function buildReport(app: AnyHono, options: ReportOptions): Promise
 <tr><td>Exams in the DRL comparison</td><td>${fmtInt(fig("drl").n)} (${drlCharted.length} room × exam × quantity rows with a national DRL)</td></tr>
 <tr><td>Exams not mapped to a standard exam</td><td>${fmtInt(unmappedN)} (left out of the comparison)</td></tr>
 <tr><td>Repeat imaging</td><td>${repeats.state === "ok" ? `${plural(repeats.rows.reduce((a, r) => a + (Number(r.repeats) || 0), 0), "repeat")} in ${fmtInt(repeats.rows.reduce((a, r) => a + (Number(r.exams) || 0), 0))} exams with a repeat rule` : "not available yet"}</td></tr>
-<tr><td>High-dose alerts</td><td>${alerts.state === "ok" ? `${alerts.rows.length} in the period` : "not available yet"}</td></tr>
+<tr><td>High-dose alerts</td><td>${alertSum.state === "ok" ? `${fmtInt(fig("alerts").n)} in the period: ${fmtInt(sumAlerts(alertSum.rows, "open"))} open, ${fmtInt(sumAlerts(alertSum.rows, "acknowledged"))} acknowledged` : "not available yet"}</td></tr>
 </tbody></table>
 <p>The DRL comparison follows ICRP 135: the median of each room is compared with the national DRL of the same exam and age band; a single patient's dose is never compared with a DRL. "Insufficient data" means fewer exams than the minimum sample; such rows are shown but not counted as above.</p>
 </section>
@@ -218,19 +224,25 @@ ${repeats.rows.length ? table(repD, repeats.rows, "Table 3. Repeat-imaging rates
 
 <section class="report-section" id="alerts" data-section="alerts">
 <h2>High-dose alerts</h2>
-${alerts.state !== "ok" ? unavailableNote(alerts, "High-dose alerts") : `
-<figure id="fig-alerts" data-figure="alerts" data-n="${fig("alerts").n}">${alertSvg || "<p>No alert in this period.</p>"}
-<figcaption>Figure 4. High-dose alerts (open and acknowledged) on studies dated in the period, per rule and level. n = ${fmtInt(fig("alerts").n)} alerts.</figcaption></figure>
+${alertSum.state !== "ok" ? unavailableNote(alertSum, "High-dose alerts") : `
+<figure id="fig-alerts" data-figure="alerts" data-n="${fig("alerts").n}">${alertSummaryTable(alertSum.rows, `Table 4. High-dose alerts on studies dated in the period, per trust, rule, level and study month: n = ${plural(fig("alerts").n, "alert")}, ${fmtInt(sumAlerts(alertSum.rows, "open"))} open, ${fmtInt(sumAlerts(alertSum.rows, "acknowledged"))} acknowledged`)}</figure>
 ${sourceList(fig("alerts").sources)}
-${alerts.rows.length ? table(alertD, alerts.rows, "Table 4. High-dose alerts") : ""}
-${alerts.total >= 1000 ? "<p class=\"notice\">Only the newest 1,000 alerts were read; some older ones may be missing.</p>" : ""}`}
+${!listAlerts
+  ? "<p class=\"muted\">The alerts one by one (study, dose values) are patient-level rows: they are in the report of a sign-in that may read them (medical physicist, administrator), not in this one.</p>"
+  : alerts.state !== "ok" ? unavailableNote(alerts, "The alerts one by one") : `
+<h3>The alerts one by one</h3>
+<figure id="fig-alert-list" data-figure="alert-list" data-n="${fig("alert-list").n}">${alertSvg || "<p>No alert in this period.</p>"}
+<figcaption>Figure 4. High-dose alerts (open and acknowledged) on studies dated in the period, per rule and level. n = ${fmtInt(fig("alert-list").n)} alerts.</figcaption></figure>
+${sourceList(fig("alert-list").sources)}
+${alerts.rows.length ? table(alertD, alerts.rows, "Table 5. High-dose alerts") : ""}
+${alerts.total >= 1000 ? "<p class=\"notice\">Only the newest 1,000 alerts were read; some older ones may be missing.</p>" : ""}`}`}
 </section>
 
 <section class="report-section" id="methods" data-section="methods">
 <h2>Sources and methods</h2>
 <h3>Data</h3>
 <p>Every number in this report was read from the Sievert API with the query shown under each figure; open the same query on the service (add <code>format=csv</code>) to check or reuse it.</p>
-<ul>${[drl, trends, repeats, alerts, unmapped].map((s) => `<li><code>GET ${esc(s.url)}</code> — ${s.state === "ok" ? `${s.rows.length} rows` : "not available yet"}</li>`).join("")}</ul>
+<ul>${[drl, trends, repeats, alertSum, ...(listAlerts ? [alerts] : []), unmapped].map((s) => `<li><code>GET ${esc(s.url)}</code> — ${s.state === "ok" ? `${s.rows.length} rows` : "not available yet"}</li>`).join("")}</ul>
 <h3>Reference levels</h3>
 <ul>${drlSources.map((s) => `<li>${esc(s)}</li>`).join("") || "<li>No DRL applied in this period.</li>"}</ul>
 <h3>Definitions</h3>
@@ -248,6 +260,23 @@ ${alerts.total >= 1000 ? "<p class=\"notice\">Only the newest 1,000 alerts were 
 <style>${CSS}</style></head>
 <body><main>${body}</main></body></html>`;
   return { title, period, trust, sections, figures, html: doc, fileStem: safeFileStem(`sievert-report-${period.label}${trust ? `-${trust}` : ""}`) };
+}
+
+const ALERT_SUMMARY_PATH = "/api/v1/alerts/summary";
+
+function sumAlerts(rows: Row[], k: "alerts" | "open" | "acknowledged"): number {
+  return rows.reduce((a, r) => a + (Number(r[k]) || 0), 0);
+}
+
+/** The summary's rows as they are: counts per trust, rule, level and month with the threshold and its source. */
+function alertSummaryTable(rows: Row[], caption: string): string {
+  if (!rows.length) return "<p>No alert on a study dated in this period.</p>";
+  const s = (v: unknown): string => (v === null || v === undefined ? "–" : String(v));
+  return String(html`<table><caption>${caption}</caption>
+<thead><tr><th scope="col">Trust</th><th scope="col">Rule</th><th scope="col">Level</th><th scope="col">Study month</th><th scope="col" class="n">Threshold</th><th scope="col">Threshold source</th><th scope="col" class="n">Open</th><th scope="col" class="n">Acknowledged</th><th scope="col" class="n">Alerts</th></tr></thead>
+<tbody>${rows.map(
+    (r) => html`<tr><td>${s(r.trustOds)}</td><td>${s(r.rule)}</td><td>${s(r.level)}</td><td>${s(r.month)}</td><td class="n">${fmtNum(r.threshold)} ${s(r.unit)}</td><td>${s(r.thresholdSource)}${r.thresholdVerified === false ? " (UNVERIFIED: to be confirmed by the MPE)" : ""}</td><td class="n">${fmtInt(r.open)}</td><td class="n">${fmtInt(r.acknowledged)}</td><td class="n">${fmtInt(r.alerts)}</td></tr>`,
+  )}</tbody></table>`);
 }
 
 function plural(n: number, word: string): string {

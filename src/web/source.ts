@@ -4,6 +4,9 @@
  * build (repeats, alerts) means "not available yet", never fake data.
  */
 import type { Hono } from "hono";
+import { matchAccess } from "../auth/access-table.ts";
+import { currentPrincipal } from "../auth/principal.ts";
+import { roleAllows } from "../auth/roles.ts";
 import { PRIMARY_QUANTITIES, type Row } from "./data.ts";
 
 export interface SourceResult {
@@ -22,6 +25,20 @@ type AnyHono = Hono<any, any, any>;
 export function sourceUrl(path: string, params: Record<string, string>): string {
   const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "")).toString();
   return q ? `${path}?${q}` : path;
+}
+
+/**
+ * May the sign-in being served read GET `path` (its role holds the permission the access table
+ * asks for)? Pages ask before reading a patient-level source (the alert list), so that an
+ * aggregate-only role (committee) gets the aggregate instead of a refused, audited request.
+ * Outside a request (the CLI) and in open mode: yes. Trust rules still apply when it reads.
+ */
+export function signInMayRead(path: string): boolean {
+  const p = currentPrincipal();
+  if (!p) return true;
+  const m = matchAccess("GET", path);
+  if (!m) return false; // default deny, as the middleware with tokens on
+  return m.entry.access === "public" || roleAllows(p.role, m.entry.access);
 }
 
 export async function readSource(app: AnyHono, path: string, params: Record<string, string>): Promise<SourceResult> {

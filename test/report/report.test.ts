@@ -77,9 +77,9 @@ describe("committee report", () => {
   });
 
   it("repeat rates and alerts: the API's rows, or a clear 'not available yet'", async () => {
-    for (const [id, path] of [["repeats", "/api/v1/repeats/rates"], ["alerts", "/api/v1/alerts"]] as const) {
+    for (const [id, path] of [["repeats", "/api/v1/repeats/rates"], ["alerts", "/api/v1/alerts/summary"], ["alert-list", "/api/v1/alerts"]] as const) {
       const fig = report.figures.find((f) => f.id === id)!;
-      const res = await sample.app.request(`${path}?status=all&limit=1000`);
+      const res = await sample.app.request(`${path}?status=all${id === "alert-list" ? "&limit=1000" : ""}`);
       if (res.status === 404) {
         expect(fig.state).toBe("unavailable");
         expect(report.html).toContain(`not available yet. This Sievert build does not provide <code>${path}</code>`);
@@ -88,6 +88,14 @@ describe("committee report", () => {
         expect(fig.n).toBeGreaterThanOrEqual(0);
       }
     }
+    // The alert counts are the summary's for the period (study dates), as the API gives them.
+    const summary = (await api(sample, "/api/v1/alerts/summary?status=all&from=2025-10-01&to=2025-12-31")) as { rows: Array<Record<string, unknown>>; totals: { alerts: number } };
+    const fig = report.figures.find((f) => f.id === "alerts")!;
+    expect(fig.rows).toEqual(summary.rows);
+    expect(fig.n).toBe(summary.totals.alerts);
+    expect(report.html).toContain(`data-figure="alerts" data-n="${summary.totals.alerts}"`);
+    // In open mode the alerts one by one are there too, as many as the summary counts.
+    expect(report.figures.find((f) => f.id === "alert-list")!.n).toBe(summary.totals.alerts);
   });
 
   it("is self-contained: inline SVG charts with a text alternative, no script, no external reference", () => {
