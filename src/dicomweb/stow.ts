@@ -311,7 +311,8 @@ async function handlePart(part: MultipartPart, ctx: PartContext): Promise<PartRe
   }
   const code = result.report.error?.code;
   const reason = code === "unsupported-transfer-syntax" ? FailureReason.TransferSyntaxNotSupported
-    : code === "too-large" ? FailureReason.OutOfResources
+    // Over a limit of this server (size, or the element budget SIEVERT_MAX_ELEMENTS): kept in quarantine.
+    : code === "too-large" || code === "too-complex" ? FailureReason.OutOfResources
     : code === "missing-attribute" ? FailureReason.DataSetDoesNotMatch
     : FailureReason.CannotUnderstand;
   return fail({ sopClassUid, sopInstanceUid, failureReason: reason }, `${what}: rejected and quarantined: ${result.reason ?? "could not be read"}`);

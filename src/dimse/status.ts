@@ -6,6 +6,8 @@
  *   readable object without dose content (`not-dose`), which the sender must not retry.
  * - 0xC000 Error: cannot understand (the 0xCxxx range) — the object could not be read; it is
  *   quarantined with its bytes and the reason, which goes back in Error Comment (0000,0902).
+ *   That includes every parse error code (dicom/dose-report.ts PARSE_ERROR_CODES), `too-complex`
+ *   (more elements than SIEVERT_MAX_ELEMENTS) too: the object is kept, and a retry would be refused the same way.
  * - 0xA700 Refused: out of resources — the database failed or the object is larger than we
  *   accept; nothing was kept, the sender should retry later.
  * - 0xA900 Error: data set does not match SOP Class — the command's Affected SOP Class or

@@ -13,11 +13,15 @@ import { countObjectElements } from "../../src/dicom/reader/complexity.ts";
 import { vrOf } from "../../src/dicom/reader/dictionary.ts";
 import { DEFAULT_MAX_ELEMENTS, readDicomBytes, setElementBudget } from "../../src/dicom/reader/read.ts";
 import { peekPart10SopClass } from "../../src/dicom/sr/fast-walk.ts";
+import { createApp } from "../../src/api/app.ts";
 import type { OpenedDatabase } from "../../src/db/client.ts";
+import { FailureReason } from "../../src/dicomweb/stow.ts";
+import { STATUS, statusForResult } from "../../src/dimse/status.ts";
 import { quarantine } from "../../src/db/schema.ts";
 import { ingestBytes } from "../../src/ingest/ingest.ts";
 import { CORPUS_DIR, corpusAvailable, PROJECT_ROOT } from "../helpers/corpus.ts";
-import { openTestDatabase, TEST_KEY } from "../helpers/db.ts";
+import { openTestDatabase, resetTestDatabase, TEST_KEY } from "../helpers/db.ts";
+import { multipartBody, STOW_TYPE, val, vals } from "../dicomweb/helpers.ts";
 import { part10 } from "./part10.ts";
 
 const CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2";
@@ -166,7 +170,8 @@ describe("element budget (too-complex)", () => {
       await opened?.close();
     });
 
-    it("quarantines a refused object with its bytes and the too-complex reason", async () => {
+    it("quarantines a refused object with its bytes and the too-complex reason; C-STORE answers 0xC000 naming it", async () => {
+      await resetTestDatabase(opened.db);
       const bytes = concat(part10(header), tinyItems(3_000, true));
       const previous = setElementBudget(2_000);
       try {
@@ -176,6 +181,26 @@ describe("element budget (too-complex)", () => {
         expect(q?.errorCode).toBe("too-complex");
         expect(q?.errorMessage).toBe(`complex.dcm: ${HEADER_ELEMENTS + 1 + 3_000} DICOM elements and sequence items before Pixel Data is over the budget of 2000 for one object (SIEVERT_MAX_ELEMENTS); not read`);
         expect(q?.rawBytes.length).toBe(bytes.length);
+        const status = statusForResult(result, "complex.dcm");
+        expect(status.status).toBe(STATUS.CANNOT_UNDERSTAND);
+        expect(status.comment).toBe(`too-complex: ${HEADER_ELEMENTS + 1 + 3_000} DICOM elements and sequence items before Pixe…`);
+      } finally {
+        setElementBudget(previous);
+      }
+    });
+
+    it("STOW-RS fails the part with 0xA700 (out of resources) and quarantines it", async () => {
+      await resetTestDatabase(opened.db);
+      const app = createApp({ db: opened.db, key: TEST_KEY, maxObjectBytes: 1024 * 1024 });
+      const bytes = concat(part10(header), tinyItems(3_000, true));
+      const previous = setElementBudget(2_000);
+      try {
+        const res = await app.request("/dicomweb/studies", { method: "POST", body: multipartBody([{ bytes }]), headers: { "content-type": STOW_TYPE } });
+        expect(res.status).toBe(409);
+        const failed = vals(await res.json(), "00081198") as Record<string, unknown>[];
+        expect(failed.map((f) => val(f, "00081197"))).toEqual([FailureReason.OutOfResources]);
+        const [q] = await opened.db.select().from(quarantine);
+        expect(q?.errorCode).toBe("too-complex");
       } finally {
         setElementBudget(previous);
       }
