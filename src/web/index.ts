@@ -24,7 +24,7 @@ import { apiParams, filterForm, parseFilters } from "./filters.ts";
 import { page } from "./layout.ts";
 import { overviewPage } from "./overview.ts";
 import { parsePeriod, previousPeriod, quarterOf } from "./periods.ts";
-import { readSource, selectQuantity, sourceUrl } from "./source.ts";
+import { readSource, selectQuantity, signInMayRead, sourceUrl } from "./source.ts";
 import { getDashboard, loadDashboards } from "./specs.ts";
 
 const require = createRequire(import.meta.url);
@@ -111,12 +111,12 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
       readSource(app, "/api/v1/analytics/drl-comparison", { period: "all", ...trust, ...window }),
       readSource(app, "/api/v1/analytics/trends", { period: trendPeriod, ...trust, ...(previous?.from ? { from: previous.from } : {}), ...(window.to ? { to: window.to } : {}) }),
       readSource(app, "/api/v1/analytics/unmapped", { ...trust, ...window }),
-      readSource(app, "/api/v1/alerts", { status: "open", limit: "1", ...trust }),
+      readSource(app, "/api/v1/alerts/summary", { status: "all", ...trust }), // counts only: every role of this page may read them
       readSource(app, "/api/v1/repeats/rates", { ...trust, ...monthWindow(window) }),
       freshness(services.db),
       listTrusts(services.db),
     ]);
-    return c.html(overviewPage({ filters, previous, choices, drl, trends, unmapped, alerts, repeats, freshness: fresh, trusts, now: new Date() }));
+    return c.html(overviewPage({ filters, previous, choices, drl, trends, unmapped, alerts, alertListReadable: signInMayRead("/api/v1/alerts"), repeats, freshness: fresh, trusts, now: new Date() }));
   });
 
   app.get("/dashboards", (c) =>

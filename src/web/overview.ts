@@ -23,7 +23,10 @@ export interface OverviewData {
   drl: SourceResult;
   trends: SourceResult;
   unmapped: SourceResult;
+  /** GET /api/v1/alerts/summary: alert counts per trust, rule, level and study month. */
   alerts: SourceResult;
+  /** May this sign-in open the alerts one by one (the alerts dashboard)? Not an aggregate-only role. */
+  alertListReadable: boolean;
   repeats: SourceResult;
   freshness: FreshnessRow[];
   trusts: Array<{ ods: string; name: string }>;
@@ -106,7 +109,10 @@ export function overviewPage(d: OverviewData): Html {
   const fresh = d.freshness.filter((r) => !f.trust || r.trustOds === f.trust);
   const silent = fresh.filter((r) => !r.lastReceived || d.now.getTime() - new Date(r.lastReceived).getTime() > silentMs);
   const trustsWithout = d.trusts.filter((t) => (!f.trust || t.ods === f.trust) && !d.freshness.some((r) => r.trustOds === t.ods));
-  const openAlerts = d.alerts.state === "ok" ? d.alerts.total : null;
+  const countAlerts = (k: "open" | "acknowledged"): number => d.alerts.rows.reduce((a, r) => a + (Number(r[k]) || 0), 0);
+  const openAlerts = d.alerts.state === "ok" ? countAlerts("open") : null;
+  const openRules = [...new Set(d.alerts.rows.filter((r) => Number(r.open) > 0).map((r) => String(r.rule)))].sort();
+  const reviewLink = d.alertListReadable ? html` <a href="/dashboards/alerts${q(trustQ, periodQ)}">Review them</a>.` : html` <span class="muted">The alerts one by one are patient-level: a physicist reviews them.</span>`;
   const unmappedN = d.unmapped.rows.reduce((a, r) => a + Number(r.n_exams ?? 0), 0);
   const periodText = cur.kind === "all" ? "all dates" : `${cur.label} (${cur.from} to ${cur.to})`;
 
@@ -116,7 +122,7 @@ ${filterForm("/", f, ["trust", "period"], d.choices)}
 <section aria-labelledby="h-glance"><h2 id="h-glance">At a glance</h2>
 <div class="cards">
 <div class="card"><div>Room medians above the national DRL</div><div class="big${aboveConfirmed.length ? " alarm" : ""}">${aboveConfirmed.length}</div><p>with at least the minimum sample; ${above.length - aboveConfirmed.length} more above it on fewer exams</p></div>
-<div class="card"><div>High-dose alerts waiting</div><div class="big${openAlerts ? " alarm" : ""}">${openAlerts === null ? "–" : openAlerts}</div><p>${openAlerts === null ? "alerts not available yet" : html`<a href="/dashboards/alerts${q(trustQ, periodQ)}">review alerts</a>`}</p></div>
+<div class="card"><div>High-dose alerts waiting</div><div class="big${openAlerts ? " alarm" : ""}">${openAlerts === null ? "–" : openAlerts}</div><p>${openAlerts === null ? (d.alerts.state === "unavailable" ? "alerts not available yet" : "alerts could not be read") : d.alertListReadable ? html`<a href="/dashboards/alerts${q(trustQ, periodQ)}">review alerts</a>` : `${fmtInt(countAlerts("acknowledged"))} acknowledged`}</p></div>
 <div class="card"><div>Devices silent for ${SILENT_DAYS}+ days</div><div class="big${silent.length ? " alarm" : ""}">${silent.length}</div><p>of ${fresh.length} devices${trustsWithout.length ? `; ${trustsWithout.length} trust(s) with no device yet` : ""}</p></div>
 <div class="card"><div>Exams not mapped</div><div class="big">${fmtInt(unmappedN)}</div><p>left out of DRL comparisons · <a href="/dashboards/unmapped${q(trustQ, periodQ)}">see protocols</a></p></div>
 </div></section>
@@ -161,7 +167,7 @@ ${d.drl.state !== "ok"
 </div>
 
 <section aria-labelledby="h-alerts"><h2 id="h-alerts">Alerts and repeat imaging</h2>
-${d.alerts.state === "ok" ? html`<p>${openAlerts} open high-dose alert(s). <a href="/dashboards/alerts${q(trustQ, periodQ)}">Review them</a>.</p>` : unavailable("High-dose alerts", d.alerts)}
+${d.alerts.state === "ok" ? html`<p>${fmtInt(openAlerts)} open high-dose alert(s)${openRules.length ? ` (rules: ${openRules.join(", ")})` : ""}, ${fmtInt(countAlerts("acknowledged"))} acknowledged, all study dates.${reviewLink}</p>` : unavailable("High-dose alerts", d.alerts)}
 ${d.repeats.state === "ok" ? repeatsLine(d.repeats.rows, periodText, `/dashboards/repeat-rates${q(trustQ, periodQ)}`) : unavailable("Repeat-imaging rates", d.repeats)}
 </section>
 

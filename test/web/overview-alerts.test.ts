@@ -1,0 +1,75 @@
+/**
+ * The overview's high-dose alert figures come from GET /api/v1/alerts/summary: the "waiting"
+ * card counts the open alerts of all study dates; a committee token (aggregates only) sees the
+ * same counts, without a link to the alerts one by one and without "not available to this sign-in".
+ */
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/api/app.ts";
+import { createToken } from "../../src/auth/index.ts";
+import { alerts, auditLog, studies } from "../../src/db/schema.ts";
+import { TEST_KEY } from "../helpers/db.ts";
+import { startSampleApp, type SampleApp } from "./sample-app.ts";
+
+describe("overview: high-dose alerts from the summary", () => {
+  let sample: SampleApp;
+
+  beforeAll(async () => {
+    sample = await startSampleApp();
+    const [study] = await sample.db.select({ id: studies.id }).from(studies).where(and(eq(studies.trustOds, "RVV"), eq(studies.modality, "CT"))).orderBy(studies.id).limit(1);
+    const alert = (dedupe: string, studyDate: string, status: string) => ({
+      dedupeKey: dedupe,
+      rule: "ct.study.dlp",
+      scope: "study",
+      level: "review",
+      quantity: "dlp_mGycm",
+      unit: "mGy·cm",
+      value: 2100,
+      threshold: 1580,
+      thresholdSource: "test fixture (overview)",
+      thresholdVerified: false,
+      message: "test alert",
+      status,
+      studyId: study!.id,
+      trustOds: "RVV",
+      modality: "CT",
+      studyDate,
+      examCode: null,
+    });
+    // Two open (one outside the overview's quarter: "waiting" is every study date) and one acknowledged.
+    await sample.db.insert(alerts).values([alert("ov:1", "2025-11-02", "open"), alert("ov:2", "2025-07-15", "open"), alert("ov:3", "2025-10-20", "acknowledged")]);
+  }, 180_000);
+  afterAll(async () => {
+    await sample?.close();
+  });
+
+  const card = (text: string): string => {
+    const i = text.indexOf("High-dose alerts waiting");
+    expect(i).toBeGreaterThan(0);
+    return text.slice(i, text.indexOf("</p></div>", i));
+  };
+
+  it("open mode: 2 alerts waiting, 1 acknowledged, with the link to review them", async () => {
+    const res = await sample.app.request("/");
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(card(text)).toContain('<div class="big alarm">2</div>');
+    expect(text).toContain("2 open high-dose alert(s) (rules: ct.study.dlp), 1 acknowledged, all study dates.");
+    expect(card(text)).toContain('<a href="/dashboards/alerts?period=2025-Q4">review alerts</a>');
+  });
+
+  it("committee token: the same counts, no link to the alerts one by one, no refused read", async () => {
+    const secured = createApp({ db: sample.db, key: TEST_KEY, maxObjectBytes: 1 << 20, analytics: sample.analytics, auth: { mode: "tokens" } } as Parameters<typeof createApp>[0]);
+    const { token } = await createToken(sample.db, { name: "overview-committee", role: "committee", trusts: ["RVV"] });
+    const res = await secured.request("/", { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(card(text)).toContain('<div class="big alarm">2</div>');
+    expect(text).toContain("2 open high-dose alert(s) (rules: ct.study.dlp), 1 acknowledged, all study dates.");
+    expect(text).not.toContain("not available to this sign-in");
+    const section = text.slice(text.indexOf('<section aria-labelledby="h-alerts">'), text.indexOf('<section aria-labelledby="h-fresh">'));
+    expect(section).toContain("The alerts one by one are patient-level: a physicist reviews them.");
+    expect(card(text) + section).not.toContain('href="/dashboards/alerts'); // (the menu still lists the dashboard)
+    expect(await sample.db.select().from(auditLog).where(eq(auditLog.role, "committee"))).toEqual([]);
+  });
+});
