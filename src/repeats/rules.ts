@@ -143,7 +143,12 @@ export class RuleSet {
         list.push(r);
         this.byExam.set(e, list);
       }
-      this.patterns.set(r.family, r.exclusions.indicationPatterns.map(indicationPattern));
+      try {
+        this.patterns.set(r.family, r.exclusions.indicationPatterns.map(indicationPattern));
+      } catch (err) {
+        // A stored override written before RE2: name the family so it can be corrected or reset.
+        throw new RepeatRulesError(`repeat rule ${r.family} exclusions: ${(err as Error).message} (correct it, or: sievert repeats rules reset ${r.family})`, { cause: err });
+      }
     }
     this.maxWindowHours = Math.max(0, ...rules.map((r) => r.windowHours));
   }

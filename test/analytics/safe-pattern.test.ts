@@ -13,7 +13,7 @@ import { ExamMapper, defaultRules } from "../../src/analytics/mapping.ts";
 import { loadReferenceData } from "../../src/analytics/reference-data.ts";
 import { PatternError, compilePattern } from "../../src/analytics/safe-pattern.ts";
 import { AnalyticsService } from "../../src/analytics/service.ts";
-import { loadDefaultRules } from "../../src/repeats/rules.ts";
+import { RepeatRulesError, applyOverrides, loadDefaultRules } from "../../src/repeats/rules.ts";
 import type { OpenedDatabase } from "../../src/db/client.ts";
 import { openTestDatabase, TEST_KEY } from "../helpers/db.ts";
 import { PROJECT_ROOT } from "../helpers/corpus.ts";
@@ -75,6 +75,26 @@ describe("refused syntax", () => {
       expect((err as PatternError).message).not.toContain("(?i)");
     });
   }
+});
+
+describe("stored patterns written before RE2", () => {
+  it("a stored mapping rule with a backreference stops the mapper naming the rule id", () => {
+    const stored = { id: "user:7", origin: "user" as const, examCode: "CT_HEAD", field: "description" as const, match: "regex" as const, pattern: "(head)\\1", priority: 0 };
+    expect(() => new ExamMapper([stored, ...defaultRules(ref.defaultRules)])).toThrow(/\(head\)\\1\/: backreferences .*mapping rule user:7/);
+  });
+
+  it("a stored repeat override with a lookahead is refused naming the family", () => {
+    const build = () => applyOverrides([{ family: "ct-head", exclusions: { plannedFollowUpFlag: true, indicationPatterns: ["follow(?=up)"] } }]);
+    expect(build).toThrow(RepeatRulesError);
+    expect(build).toThrow(/repeat rule ct-head exclusions: pattern \/follow\(\?=up\)\/: lookahead/);
+  });
+
+  it("planned follow-up exclusions still match through RE2, naming the pattern", () => {
+    const rules = applyOverrides([{ family: "ct-head", exclusions: { plannedFollowUpFlag: false, indicationPatterns: ["^(a+)+$", "re-?staging"] } }]);
+    const family = rules.family("ct-head")!;
+    expect(rules.exclusion(family, `${LONG_A}!`)).toBeNull();
+    expect(rules.exclusion(family, "Lymphoma RESTAGING")).toBe("planned follow-up (indication matches /re-?staging/i)");
+  });
 });
 
 describe("shipped patterns", () => {
