@@ -56,6 +56,8 @@ Environment:
   SIEVERT_DIMSE_PORT      C-STORE SCP port for \`serve\` and \`listen\` (default 11112; 0 or off: not started by serve)
   SIEVERT_AE_TITLE        our AE title (default SIEVERT); SIEVERT_AE_TRUSTS "AET=ODS,…" or SIEVERT_AE_TRUSTS_FILE (JSON)
   SIEVERT_AE_UNKNOWN      reject (default) or the ODS code unknown calling AE titles are mapped to
+  SIEVERT_MAX_ELEMENTS    most DICOM elements + sequence items read from one object (default 1000000; over it
+                          the object is quarantined as too-complex)
   SIEVERT_AUTH            tokens (default for serve) or open (no authentication: loopback addresses only;
                           the default of serve --demo on loopback). Tokens: sievert token create|list|revoke
   LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)`,

@@ -18,6 +18,8 @@ const EnvSchema = z.object({
   SIEVERT_MAX_OBJECT_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
   /** Largest JSON (any non-DICOM) request body, in bytes (src/api/input-guards.ts). */
   SIEVERT_MAX_JSON_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** Most DICOM elements + sequence items one object may hold before it is refused too-complex (src/dicom/reader/read.ts DEFAULT_MAX_ELEMENTS). */
+  SIEVERT_MAX_ELEMENTS: z.coerce.number().int().positive().default(1_000_000),
   /** HTTP server timeouts (src/api/http-server.ts): headers, whole request (0: none), idle kept-alive connection. */
   SIEVERT_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   SIEVERT_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).default(900_000),
@@ -50,6 +52,8 @@ export interface SievertConfig {
   port: number;
   maxObjectBytes: number;
   maxJsonBytes: number;
+  /** Element budget per object (SIEVERT_MAX_ELEMENTS). */
+  maxElements: number;
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   dbSchema: string | undefined;
@@ -91,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.SIEVERT_PORT,
     maxObjectBytes: e.SIEVERT_MAX_OBJECT_BYTES,
     maxJsonBytes: e.SIEVERT_MAX_JSON_BYTES,
+    maxElements: e.SIEVERT_MAX_ELEMENTS,
     http: { headersTimeoutMs: e.SIEVERT_HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.SIEVERT_HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.SIEVERT_HTTP_KEEPALIVE_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     dbSchema: e.SIEVERT_DB_SCHEMA,

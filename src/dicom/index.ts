@@ -7,7 +7,7 @@
  */
 export { parseDicom, setImageDoseExtractor, type ParseOptions, type ImageDoseExtractor, type ImageDoseResult } from "./parse.js";
 export * from "./dose-report.js";
-export { readDicomBytes, type ReadOptions, type ReadResult } from "./reader/read.js";
+export { readDicomBytes, setElementBudget, DEFAULT_MAX_ELEMENTS, type ReadOptions, type ReadResult } from "./reader/read.js";
 export { headerBeforePixelData, TopLevelWalker, encodingOf, type Encoding, type HeaderOptions } from "./header-walker.js";
 export { DicomDataset } from "./reader/dataset.js";
 export { tagOf, tagTable } from "./reader/dictionary.js";

@@ -14,6 +14,7 @@ import { vrOf } from "../../src/dicom/reader/dictionary.ts";
 import { DEFAULT_MAX_ELEMENTS, readDicomBytes, setElementBudget } from "../../src/dicom/reader/read.ts";
 import { peekPart10SopClass } from "../../src/dicom/sr/fast-walk.ts";
 import { createApp } from "../../src/api/app.ts";
+import { ConfigError, loadConfig } from "../../src/config/index.ts";
 import type { OpenedDatabase } from "../../src/db/client.ts";
 import { FailureReason } from "../../src/dicomweb/stow.ts";
 import { STATUS, statusForResult } from "../../src/dimse/status.ts";
@@ -159,6 +160,14 @@ describe("element budget (too-complex)", () => {
       expect(refused.code).toBe("too-complex");
       expect(refused.message).toMatch(/^deflated\.dcm: 50\d\d DICOM elements and sequence items before Pixel Data is over the budget of 4000/);
     }
+  });
+
+  it("SIEVERT_MAX_ELEMENTS sets the budget (default DEFAULT_MAX_ELEMENTS); 0 is refused naming the variable", () => {
+    expect(loadConfig({}).maxElements).toBe(DEFAULT_MAX_ELEMENTS);
+    expect(DEFAULT_MAX_ELEMENTS).toBe(1_000_000);
+    expect(loadConfig({ SIEVERT_MAX_ELEMENTS: "250000" }).maxElements).toBe(250_000);
+    expect(() => loadConfig({ SIEVERT_MAX_ELEMENTS: "0" })).toThrow(ConfigError);
+    expect(() => loadConfig({ SIEVERT_MAX_ELEMENTS: "0" })).toThrow(/SIEVERT_MAX_ELEMENTS/);
   });
 
   describe("ingest", () => {
