@@ -128,7 +128,6 @@ export const ACCESS_TABLE: readonly AccessEntry[] = [
   // Aggregates: consortium-wide for every role holding aggregates.read.
   aggregate("/api/v1/analytics/:question"),
   aggregate("/api/v1/repeats/rates"),
-  aggregate("/api/v1/quality"),
   aggregate("/api/v1/quality/*"),
   aggregate("/api/v1/exports/survey/layouts"), // column definitions only
   aggregate("/"),

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { createToken, revokeToken } from "../../src/auth/index.ts";
+import { ACCESS_TABLE, createToken, matchAccess, revokeToken } from "../../src/auth/index.ts";
 import { apiTokens } from "../../src/db/schema.ts";
 import { ctStudy } from "../repeats/fixtures.ts";
 import { openAuthFixture, precheckBody, ROLE_NAMES, type AuthFixture, type RoleName } from "./fixture.ts";
@@ -29,6 +29,7 @@ const AGG: RoleName[] = ["physicist", "committee", "admin"];
 const CASES: Case[] = [
   { name: "POST /api/v1/objects", allowed: ["modality", "admin"], request: () => ({ path: "/api/v1/objects?trust=RVV", init: { method: "POST", headers: { "content-type": "application/dicom" }, body: ctStudy({ nhs: null, patientId: "M1", trust: "RVV", description: "CT Head", date: "2024-07-01", time: "09:00" }).bytes } }) },
   { name: "POST /dicomweb/studies (STOW-RS)", allowed: ["modality", "admin"], request: () => ({ path: "/dicomweb/studies?trust=RVV", init: { method: "POST", headers: { "content-type": 'multipart/related; type="application/dicom"; boundary=b' }, body: "--b--\r\n" } }) },
+  { name: "POST /dicomweb/studies/{study} (STOW-RS)", allowed: ["modality", "admin"], request: () => ({ path: "/dicomweb/studies/1.2.3?trust=RVV", init: { method: "POST", headers: { "content-type": 'multipart/related; type="application/dicom"; boundary=b' }, body: "--b--\r\n" } }) },
   { name: "POST /api/v1/precheck", allowed: ["clinician", "admin"], request: () => ({ path: "/api/v1/precheck", init: { method: "POST", headers: { "content-type": "application/json" }, body: precheckBody("RVV") } }) },
   { name: "GET /cds-services", allowed: ["clinician", "admin"], request: () => ({ path: "/cds-services" }) },
   { name: "POST /cds-services/{id}", allowed: ["clinician", "admin"], request: () => ({ path: "/cds-services/sievert-comparable-imaging-sign", init: json({ hook: "order-sign", hookInstance: "h1", context: { userId: "Practitioner/1", patientId: "p1" } }) }) },
@@ -64,6 +65,23 @@ const CASES: Case[] = [
   { name: "GET /api/v1/quality/quarantine-summary", allowed: P, request: () => ({ path: "/api/v1/quality/quarantine-summary" }) },
   { name: "GET /api/v1/exports/survey (one row per exam)", allowed: P, request: () => ({ path: "/api/v1/exports/survey?kind=ct&period=2024" }) },
   { name: "GET /api/v1/exports/survey/layouts", allowed: AGG, request: () => ({ path: "/api/v1/exports/survey/layouts" }) },
+  { name: "GET /api/v1/quality/fields", allowed: AGG, request: () => ({ path: "/api/v1/quality/fields" }) },
+  { name: "GET /api/v1/quality/devices/{id}", allowed: AGG, request: () => ({ path: "/api/v1/quality/devices/1" }) },
+  { name: "GET /api/v1/analytics/sync", allowed: AGG, request: () => ({ path: "/api/v1/analytics/sync" }) },
+  { name: "POST /api/v1/analytics/sync", allowed: P, request: () => ({ path: "/api/v1/analytics/sync", init: { method: "POST" } }) },
+  { name: "DELETE /api/v1/analytics/exam-rules/{id}", allowed: P, request: () => ({ path: "/api/v1/analytics/exam-rules/99999", init: { method: "DELETE" } }) },
+  { name: "DELETE /api/v1/repeats/rules/{family}", allowed: P, request: () => ({ path: "/api/v1/repeats/rules/nonexistent-family", init: { method: "DELETE" } }) },
+  { name: "GET /dashboards (index)", allowed: AGG, request: () => ({ path: "/dashboards" }) },
+  { name: "GET /dashboards/data-quality", allowed: AGG, request: () => ({ path: "/dashboards/data-quality" }) },
+  { name: "GET /report/download (HTML)", allowed: AGG, request: () => ({ path: "/report/download?period=2024-Q3&format=html" }) },
+  { name: "GET /dicomweb/series (QIDO-RS)", allowed: P, request: () => ({ path: "/dicomweb/series", init: { headers: { accept: "application/dicom+json" } } }) },
+  { name: "GET /dicomweb/instances (QIDO-RS)", allowed: P, request: () => ({ path: "/dicomweb/instances", init: { headers: { accept: "application/dicom+json" } } }) },
+  ...["series", "instances", "series/1.2.3/instances", "series/1.2.3/metadata", "series/1.2.3/instances/1.2.3.4/metadata", "series/1.2.3/instances/1.2.3.4", "series/1.2.3"].map(
+    (rest): Case => ({ name: `GET /dicomweb/studies/{study}/${rest.replace(/1\.2\.3\.4/g, "{instance}").replace(/1\.2\.3/g, "{series}")}`, allowed: P, request: () => ({ path: `/dicomweb/studies/${f.rvv.studyInstanceUid}/${rest}`, init: { headers: { accept: rest.endsWith("metadata") || !rest.includes("/") || rest.endsWith("instances") ? "application/dicom+json" : 'multipart/related; type="application/dicom"' } } }) }),
+  ),
+  { name: "GET /fhir/Observation/{id}", allowed: ["clinician", "physicist", "admin"], request: () => ({ path: `/fhir/Observation/${f.rvv.sopInstanceUid}` }) },
+  { name: "GET /fhir/Patient/{id}", allowed: ["clinician", "physicist", "admin"], request: () => ({ path: "/fhir/Patient/unknown" }) },
+  { name: "GET /fhir/Device/{id}", allowed: ["clinician", "physicist", "admin"], request: () => ({ path: "/fhir/Device/unknown" }) },
 ];
 
 describe("role × endpoint", () => {
@@ -81,6 +99,17 @@ describe("role × endpoint", () => {
       }
     }, 60_000);
   }
+
+  it("covers every non-public entry of the access table with at least one case", () => {
+    const covered = new Set(
+      CASES.map((c) => {
+        const { path, init } = c.request();
+        return matchAccess(init?.method ?? "GET", new URL(path, "http://x").pathname)?.entry;
+      }),
+    );
+    const missing = ACCESS_TABLE.filter((e) => e.access !== "public" && !covered.has(e)).map((e) => `${e.method} ${e.path}`);
+    expect(missing).toEqual([]);
+  });
 
   it("public routes answer without a token: /healthz, /openapi.json, /signin, /static", async () => {
     for (const path of ["/healthz", "/openapi.json", "/signin", "/static/vega.min.js", "/fhir/metadata"]) {
