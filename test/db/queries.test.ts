@@ -107,11 +107,12 @@ describe("getObjectBySopInstanceUid", () => {
     expect(await getObjectBySopInstanceUid(db, "9.9.9")).toBeNull();
   });
 
-  it("returns the SR bytes as received, and null for an image stored without header bytes", async () => {
+  it("returns the SR bytes as received, and an image's header (its stand-in bytes hold no Pixel Data, so all of them)", async () => {
     const bytes = await getObjectRawBytes(db, "1.2.3.100");
     expect(Buffer.from(bytes!).equals(Buffer.from(bytesFor("A1")))).toBe(true);
-    expect(await getObjectRawBytes(db, "1.2.3.200")).toBeNull();
-    expect((await getObjectBySopInstanceUid(db, "1.2.3.200"))?.hasRawBytes).toBe(false);
+    expect(Buffer.from((await getObjectRawBytes(db, "1.2.3.200"))!).equals(Buffer.from(bytesFor("B")))).toBe(true);
+    expect((await getObjectBySopInstanceUid(db, "1.2.3.200"))?.hasRawBytes).toBe(true);
+    expect(await getObjectRawBytes(db, "9.9.9")).toBeNull();
   });
 });
 
