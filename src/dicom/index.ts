@@ -3,7 +3,9 @@
  * files and raw datasets (reader/), classifies them by SOP class and root concept
  * (classify.ts), walks SR content trees (sr/), converts units by their UCUM codes
  * (units.ts), reads the common header and the patient identity (header.ts), and hands
- * image headers to images/. It imports nothing of storage, linkage or HTTP.
+ * image headers to images/; header-walker.ts finds where an image's header ends (the bytes
+ * before Pixel Data, the part of an image that is kept). It imports nothing of storage,
+ * linkage or HTTP.
  */
 export { parseDicom, setImageDoseExtractor, type ParseOptions, type ImageDoseExtractor, type ImageDoseResult } from "./parse.js";
 export * from "./dose-report.js";
