@@ -178,9 +178,12 @@ describe("committee", () => {
   it("reads aggregates and pages but never patient rows, whatever trust it names", async () => {
     expect((await f.request("/api/v1/repeats/rates", f.tokens.committee)).status).toBe(200);
     expect((await f.request("/dashboards/repeat-rates", f.tokens.committee)).status).toBe(200);
-    // The overview's alert count reads the patient-level alert list: the page says the role may not read it.
+    // The overview's alert figures come from the aggregate alert summary: shown to the committee,
+    // with no refusal notice and no link to the patient-level alert list.
     const overview = await (await f.request("/", f.tokens.committee)).text();
-    expect(overview).toContain("/api/v1/alerts is not available to this sign-in (its role or trust may not read it)");
+    expect(overview).toContain("High-dose alerts waiting");
+    expect(overview).not.toContain("not available to this sign-in");
+    expect(overview).not.toContain(f.rvv.studyInstanceUid);
     for (const path of ["/api/v1/studies?trust=RVV", `/api/v1/objects/${f.rvv.sopInstanceUid}`, "/api/v1/repeats?trust=RVV", "/dashboards/drilldown?trust=RVV"]) {
       expect((await f.request(path, f.tokens.committee)).status, path).toBe(403);
     }
