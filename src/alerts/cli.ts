@@ -5,21 +5,10 @@
  * identifier (alerts hold none; the pseudonym is not shown).
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { loadConfig } from "../config/index.ts";
-import type { SievertDb } from "../db/client.ts";
 import { acknowledgeAlert, ALERT_STATUSES, listAlerts, type AlertStatusFilter, type AlertView } from "./queries.ts";
 import { AlertService } from "./service.ts";
 import { redeliver } from "./webhook.ts";
-
-async function withDb<T>(fn: (db: SievertDb) => Promise<T>): Promise<T> {
-  const { openServices } = await import("../cli/context.ts");
-  const services = await openServices(loadConfig());
-  try {
-    return await fn(services.db);
-  } finally {
-    await services.close();
-  }
-}
+import { withDatabase } from "../cli/with-services.ts";
 
 function id(value: string): number {
   const n = Number(value);
@@ -51,7 +40,7 @@ export function registerAlertCommands(program: Command): void {
     .option("--limit <n>", "at most this many", id, 100)
     .option("--json", "print JSON (one object per line)")
     .action(async (opts: { status: AlertStatusFilter; trust?: string; limit: number; json?: boolean }) => {
-      await withDb(async (db) => {
+      await withDatabase(async (db) => {
         const service = new AlertService(db, { intervalMs: 0 });
         await service.runOnce();
         const { items, total } = await listAlerts(db, { status: opts.status, trust: opts.trust, limit: opts.limit });
@@ -70,7 +59,7 @@ export function registerAlertCommands(program: Command): void {
     .requiredOption("--comment <text>", "what was done, e.g. 'patient informed, skin check booked'")
     .option("--by <name>", "who acknowledges")
     .action(async (alertId: number, opts: { comment: string; by?: string }, cmd: Command) => {
-      const r = await withDb((db) => acknowledgeAlert(db, alertId, opts.comment, opts.by ?? null));
+      const r = await withDatabase((db) => acknowledgeAlert(db, alertId, opts.comment, opts.by ?? null));
       if (!r.ok) cmd.error(r.reason === "not-found" ? `sievert: no alert ${alertId}` : `sievert: alert ${alertId} is already acknowledged`, { exitCode: 1 });
       else process.stdout.write(`${formatAlert(r.alert)}\n`);
     });
@@ -79,7 +68,7 @@ export function registerAlertCommands(program: Command): void {
     .command("scan")
     .description("Check every queued object against the thresholds and deliver due webhooks once (serve does this continuously).")
     .action(async () => {
-      await withDb(async (db) => {
+      await withDatabase(async (db) => {
         const r = await new AlertService(db, { intervalMs: 0 }).runOnce();
         const d = r.delivery;
         process.stdout.write(
@@ -94,7 +83,7 @@ export function registerAlertCommands(program: Command): void {
     .description("Queue failed webhook deliveries again (or one alert's).")
     .argument("[id]", "alert id", id)
     .action(async (alertId: number | undefined) => {
-      const n = await withDb((db) => redeliver(db, alertId));
+      const n = await withDatabase((db) => redeliver(db, alertId));
       process.stdout.write(`${n} alert(s) queued for webhook delivery\n`);
     });
 }

@@ -4,32 +4,14 @@
  * (postAction hook), so the analytics copy follows every import batch.
  */
 import { createWriteStream } from "node:fs";
-import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { loadConfig } from "../config/index.ts";
 import { FORMATS, answerRows, exportAnswer, type ExportFormat } from "./export.ts";
 import { PERIODS, QUESTIONS, QUESTION_NAMES, type Period, type QuestionFilters, type QuestionName } from "./questions.ts";
 import { RULE_FIELDS, RULE_MATCHES } from "./reference-data.ts";
-import { AnalyticsService } from "./service.ts";
 import type { SyncResult } from "./sync.ts";
-
-async function withAnalytics<T>(fn: (s: AnalyticsService) => Promise<T>): Promise<T> {
-  const { openServices } = await import("../cli/context.ts");
-  const config = loadConfig();
-  const services = await openServices(config);
-  try {
-    const analytics = await AnalyticsService.open(services.db, { path: join(config.dataDir, "analytics.duckdb") });
-    try {
-      return await fn(analytics);
-    } finally {
-      await analytics.close();
-    }
-  } finally {
-    await services.close();
-  }
-}
+import { withAnalyticsService } from "../cli/with-services.ts";
 
 export function formatSync(r: SyncResult): string {
   return (
@@ -87,7 +69,7 @@ export function registerAnalyticsCommands(program: Command): void {
     .description("Copy new dose objects and events from Postgres into the DuckDB analytics file (SIEVERT_DATA_DIR/analytics.duckdb); incremental and restartable.")
     .option("--rebuild", "drop the analytics copy and read everything again")
     .action(async (opts: { rebuild?: boolean }) => {
-      await withAnalytics(async (s) => process.stdout.write(`${formatSync(await s.sync({ rebuild: opts.rebuild === true }))}\n`));
+      await withAnalyticsService(async (s) => process.stdout.write(`${formatSync(await s.sync({ rebuild: opts.rebuild === true }))}\n`));
     });
 
   const questionList = QUESTION_NAMES.map((n) => `  ${n.padEnd(18)} ${QUESTIONS[n].summary}`).join("\n");
@@ -125,7 +107,7 @@ export function registerAnalyticsCommands(program: Command): void {
         k: opts.k,
         level: opts.level,
       };
-      await withAnalytics(async (s) => {
+      await withAnalyticsService(async (s) => {
         if (opts.sync) {
           const r = await s.sync();
           if (r.events + r.objects > 0) process.stderr.write(`${formatSync(r)}\n`);
@@ -148,7 +130,7 @@ export function registerAnalyticsCommands(program: Command): void {
     .command("list")
     .description("The standard exam catalogue with mapped counts")
     .action(async () => {
-      await withAnalytics(async (s) => {
+      await withAnalyticsService(async (s) => {
         await s.sync();
         const { rows } = await answerRows(s.store, "exams");
         process.stdout.write(`${formatTable(["code", "name", "modality", "drl_indication", "n_exams_mapped"], rows)}\n`);
@@ -159,7 +141,7 @@ export function registerAnalyticsCommands(program: Command): void {
     .description("Descriptions/protocols not mapped to a standard exam, most frequent first")
     .option("--modality <m>", "only this modality")
     .action(async (opts: { modality?: string }) => {
-      await withAnalytics(async (s) => {
+      await withAnalyticsService(async (s) => {
         await s.sync();
         const { rows } = await answerRows(s.store, "unmapped", { modality: opts.modality?.toUpperCase() });
         process.stdout.write(`${formatTable(["n_exams", "modality", "description", "protocols", "trust_ods", "device_id"], rows)}\n(${rows.length} rows)\n`);
@@ -169,7 +151,7 @@ export function registerAnalyticsCommands(program: Command): void {
     .command("rules")
     .description("Mapping rules in the order they are tried")
     .action(async () => {
-      await withAnalytics(async (s) => {
+      await withAnalyticsService(async (s) => {
         const rules = await s.rules();
         process.stdout.write(`${formatTable(["id", "examCode", "field", "match", "pattern", "modality", "trustOds", "deviceId", "priority"], rules as unknown as Record<string, unknown>[])}\n`);
       });
@@ -189,7 +171,7 @@ export function registerAnalyticsCommands(program: Command): void {
     .action(async (opts: { exam: string; description?: string; protocol?: string; match: (typeof RULE_MATCHES)[number]; modality?: string; trust?: string; device?: number; priority: number; note?: string }) => {
       if ((opts.description === undefined) === (opts.protocol === undefined)) throw new InvalidArgumentError("give exactly one of --description or --protocol");
       const field: (typeof RULE_FIELDS)[number] = opts.description !== undefined ? "description" : "protocol";
-      await withAnalytics(async (s) => {
+      await withAnalyticsService(async (s) => {
         await s.sync();
         const rule = await s.addRule({
           examCode: opts.exam.toUpperCase(),
@@ -210,7 +192,7 @@ export function registerAnalyticsCommands(program: Command): void {
     .description("Delete a user mapping rule by its number (user:N)")
     .argument("<id>", "rule number", int)
     .action(async (id: number) => {
-      await withAnalytics(async (s) => {
+      await withAnalyticsService(async (s) => {
         const ok = await s.deleteRule(id);
         process.stdout.write(ok ? `deleted rule user:${id}\n` : `no user rule ${id}\n`);
         if (!ok) process.exitCode = 1;
@@ -221,7 +203,7 @@ export function registerAnalyticsCommands(program: Command): void {
   program.hook("postAction", async (_this, action) => {
     if (action.name() !== "import") return;
     try {
-      await withAnalytics(async (s) => process.stderr.write(`${formatSync(await s.sync())}\n`));
+      await withAnalyticsService(async (s) => process.stderr.write(`${formatSync(await s.sync())}\n`));
     } catch (err) {
       process.stderr.write(`sievert: analytics sync after import failed (run \`sievert sync\`): ${err instanceof Error ? err.message : String(err)}\n`);
     }

@@ -1,19 +1,8 @@
 /** `sievert token create|list|revoke`: manage API tokens (the secret is printed once, by create). */
 import type { Command } from "commander";
-import { loadConfig } from "../config/index.ts";
-import type { SievertDb } from "../db/client.ts";
 import { createToken, listTokens, parseExpiry, revokeToken, tokenStatus, TokenInputError, DEFAULT_TOKEN_DAYS } from "./tokens.ts";
 import { ROLES, roleDescription } from "./roles.ts";
-
-async function withDb<T>(fn: (db: SievertDb) => Promise<T>): Promise<T> {
-  const { openServices } = await import("../cli/context.ts");
-  const services = await openServices(loadConfig());
-  try {
-    return await fn(services.db);
-  } finally {
-    await services.close();
-  }
-}
+import { withDatabase } from "../cli/with-services.ts";
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(",").map((v) => v.trim()).filter(Boolean)];
 
@@ -35,7 +24,7 @@ export function registerTokenCommands(program: Command, setExit: (code: number) 
     .action(async (o: { role: string; name: string; trust?: string[]; expires?: string; json?: boolean }) => {
       try {
         const expiresAt = o.expires ? parseExpiry(o.expires) : undefined;
-        const { token: secret, record } = await withDb((db) => createToken(db, { name: o.name, role: o.role, trusts: o.trust ?? [], ...(expiresAt ? { expiresAt } : {}) }));
+        const { token: secret, record } = await withDatabase((db) => createToken(db, { name: o.name, role: o.role, trusts: o.trust ?? [], ...(expiresAt ? { expiresAt } : {}) }));
         if (o.json) process.stdout.write(`${JSON.stringify({ token: secret, ...record })}\n`);
         else {
           process.stdout.write(
@@ -58,7 +47,7 @@ export function registerTokenCommands(program: Command, setExit: (code: number) 
     .description("List tokens (id, name, role, trusts, created, expires, last used, status); never a secret.")
     .option("--json", "NDJSON, one token per line")
     .action(async (o: { json?: boolean }) => {
-      const tokens = await withDb((db) => listTokens(db));
+      const tokens = await withDatabase((db) => listTokens(db));
       const now = new Date();
       if (o.json) {
         for (const t of tokens) process.stdout.write(`${JSON.stringify({ ...t, status: tokenStatus(t, now) })}\n`);
@@ -85,7 +74,7 @@ export function registerTokenCommands(program: Command, setExit: (code: number) 
         setExit(2);
         return;
       }
-      const t = await withDb((db) => revokeToken(db, n));
+      const t = await withDatabase((db) => revokeToken(db, n));
       if (!t) {
         process.stderr.write(`sievert token revoke: no token ${n}\n`);
         setExit(1);

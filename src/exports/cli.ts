@@ -4,29 +4,11 @@
  * CSV (standard output by default), or with --layout the layout's columns, units and sources.
  */
 import { createWriteStream } from "node:fs";
-import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { loadConfig } from "../config/index.ts";
-import { AnalyticsService } from "../analytics/service.ts";
 import { exportSurvey, planSurvey, surveyLayout, SurveyRequestError, SURVEY_KINDS, type SurveyKind } from "./survey.ts";
-
-export async function withAnalyticsService<T>(fn: (s: AnalyticsService) => Promise<T>): Promise<T> {
-  const { openServices } = await import("../cli/context.ts");
-  const config = loadConfig();
-  const services = await openServices(config);
-  try {
-    const analytics = await AnalyticsService.open(services.db, { path: join(config.dataDir, "analytics.duckdb") });
-    try {
-      return await fn(analytics);
-    } finally {
-      await analytics.close();
-    }
-  } finally {
-    await services.close();
-  }
-}
+import { withAnalyticsService } from "../cli/with-services.ts";
 
 interface SurveyOpts {
   kind: SurveyKind;

@@ -4,21 +4,10 @@
  * `{ devices, quarantine }` as the API returns them. Registered from src/cli/main.ts.
  */
 import { Command, InvalidArgumentError } from "commander";
-import { loadConfig } from "../config/index.ts";
-import type { SievertDb } from "../db/client.ts";
 import type { QuarantineSummary } from "./quarantine.ts";
 import { quarantineSummary } from "./quarantine.ts";
 import { deviceQuality, qualityReport, type DeviceQuality, type QualityReport } from "./report.ts";
-
-async function withDb<T>(fn: (db: SievertDb) => Promise<T>): Promise<T> {
-  const { openServices } = await import("../cli/context.ts");
-  const services = await openServices(loadConfig());
-  try {
-    return await fn(services.db);
-  } finally {
-    await services.close();
-  }
-}
+import { withDatabase } from "../cli/with-services.ts";
 
 function date(v: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new InvalidArgumentError("expected a date YYYY-MM-DD");
@@ -105,7 +94,7 @@ export function registerQualityCommands(program: Command, setExit: (code: number
       const trust = opts.trust?.trim().toUpperCase();
       const modality = opts.modality?.trim().toUpperCase();
       const filters = { ...(trust ? { trust } : {}), ...(modality ? { modality } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) };
-      await withDb(async (db) => {
+      await withDatabase(async (db) => {
         if (opts.device !== undefined) {
           const d = await deviceQuality(db, opts.device, filters);
           if (!d) {

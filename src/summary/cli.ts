@@ -1,6 +1,6 @@
 /** `sievert summary STUDY_UID [--json]`: the study's dose statement (as GET /api/v1/studies/{uid}/summary). */
 import type { Command } from "commander";
-import { withAnalyticsService } from "../exports/cli.ts";
+import { withAnalyticsService } from "../cli/with-services.ts";
 import { studySummary, StudyNotFoundError } from "./service.ts";
 
 export function registerSummaryCommands(program: Command, setExit: (code: number) => void): void {
