@@ -7,37 +7,15 @@
  * (`&ZZXX`) keeps it. In the autumn hour that occurs twice, the earlier (BST) reading is taken.
  */
 
+import { zoneOffsetMs } from "../dicom/zone-offset.ts";
+
 export const DEFAULT_TIME_ZONE = "Europe/London";
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?)?$/;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-GB", {
-      timeZone: tz,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
 /** Offset of `tz` from UTC at the instant `utcMs`, in minutes (60 for BST). */
 export function zoneOffsetMinutes(utcMs: number, tz: string): number {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(tz).formatToParts(new Date(utcMs))) {
-    if (p.type !== "literal") parts[p.type] = Number(p.value);
-  }
-  const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+  return Math.round(zoneOffsetMs(utcMs, tz) / 60_000);
 }
 
 export interface LocalInstant {

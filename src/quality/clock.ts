@@ -6,6 +6,7 @@
  */
 import type { ClockSettings } from "./reference.ts";
 import type { ClockRow } from "./queries.ts";
+import { zoneOffsetMs } from "../dicom/zone-offset.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -32,34 +33,12 @@ export interface DelayStats {
   maxDelayDays: number | null;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function offsetMs(instant: number, timeZone: string): number {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-GB", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(timeZone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(new Date(instant)).map((x) => [x.type, x.value]));
-  const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
-  return asUtc - Math.floor(instant / 1000) * 1000;
-}
-
 /** Local wall time in `timeZone` → epoch ms (the later reading when a DST change makes it ambiguous). */
 export function localToEpoch(y: number, mo: number, d: number, h: number, mi: number, s: number, timeZone: string): number {
   const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-  const first = offsetMs(wall, timeZone);
+  const first = zoneOffsetMs(wall, timeZone);
   const t = wall - first;
-  const second = offsetMs(t, timeZone);
+  const second = zoneOffsetMs(t, timeZone);
   return second === first ? t : wall - second;
 }
 

@@ -7,6 +7,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { SievertDb } from "../db/client.ts";
+import type { DeviceRow as StoredDeviceRow } from "../db/queries.ts";
 import type { PlausibilityRange, QualityField, QualityReference, WarningCategory } from "./reference.ts";
 
 export interface QualityFilters {
@@ -321,18 +322,8 @@ where ${whereClause(f)}`,
   }));
 }
 
-export interface DeviceRow {
-  id: number;
-  manufacturer: string | null;
-  model: string | null;
-  stationName: string | null;
-  serialNumber: string | null;
-  institutionName: string | null;
-  observerUid: string | null;
-  trustOds: string | null;
-  firstSeen: string;
-  lastSeen: string;
-}
+/** A device as src/db lists it, without the object count (the quality report counts per kind itself). */
+export type DeviceRow = Omit<StoredDeviceRow, "objectCount">;
 
 export async function deviceRows(db: SievertDb, ids: number[] | "all"): Promise<DeviceRow[]> {
   if (ids !== "all" && ids.length === 0) return [];
