@@ -60,6 +60,9 @@ Environment:
                           the object is quarantined as too-complex)
   SIEVERT_AUTH            tokens (default for serve) or open (no authentication: loopback addresses only;
                           the default of serve --demo on loopback). Tokens: sievert token create|list|revoke
+  SIEVERT_MAX_JSON_BYTES  largest non-DICOM request body (default 1 MiB; over it: 413)
+  SIEVERT_HTTP_HEADERS_TIMEOUT_MS, SIEVERT_HTTP_REQUEST_TIMEOUT_MS, SIEVERT_HTTP_KEEPALIVE_TIMEOUT_MS
+                          slow-client limits of \`serve\` (see README "Hostile input" for the defaults)
   LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)`,
     );
 
