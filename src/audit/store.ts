@@ -29,8 +29,10 @@ export interface AuditRecord extends Omit<AuditInput, "at"> {
 
 const clip = (v: string | null, n: number): string | null => (v === null ? null : v.length > n ? `${v.slice(0, n - 1)}…` : v);
 
-export async function writeAudit(db: SievertDb, r: AuditInput): Promise<void> {
-  await db.insert(auditLog).values({
+type AuditRow = typeof auditLog.$inferInsert;
+
+function auditRow(r: AuditInput): AuditRow {
+  return {
     at: r.at ?? new Date(),
     tokenId: r.tokenId,
     actor: clip(r.actor, 200)!,
@@ -43,7 +45,59 @@ export async function writeAudit(db: SievertDb, r: AuditInput): Promise<void> {
     dataTrust: clip(r.dataTrust, 200),
     status: r.status,
     reason: clip(r.reason, 500),
-  });
+  };
+}
+
+/** Most records in one INSERT (13 parameters each, well under Postgres's 65 535 per statement). */
+const MAX_BATCH = 1000;
+
+/**
+ * Group commit for the audit log. A record is written before its answer is sent, so each
+ * patient-level read waits for a commit; under load one INSERT per request makes every request
+ * wait for its own WAL flush. Here a record that arrives while no INSERT is in flight is written
+ * at once (no added latency when idle); records arriving during a flight wait for it to finish
+ * and then go together in one multi-row INSERT. Every caller's promise settles only when the
+ * statement holding its record has committed (or failed: then all of that statement's callers
+ * see the error and withhold their answers), so no answer is sent ahead of its record.
+ */
+class AuditWriter {
+  private queue: Array<{ row: AuditRow; done: (err?: unknown) => void }> = [];
+  private flying = false;
+
+  constructor(private readonly db: SievertDb) {}
+
+  write(r: AuditInput): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ row: auditRow(r), done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.flying) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.flying = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          await this.db.insert(auditLog).values(batch.map((b) => b.row));
+          for (const b of batch) b.done();
+        } catch (err) {
+          for (const b of batch) b.done(err ?? new Error("audit insert failed"));
+        }
+      }
+    } finally {
+      this.flying = false;
+    }
+  }
+}
+
+const writers = new WeakMap<SievertDb, AuditWriter>();
+
+/** Writes one audit record; resolves once it is committed (shared with concurrent records, see AuditWriter). */
+export function writeAudit(db: SievertDb, r: AuditInput): Promise<void> {
+  let w = writers.get(db);
+  if (!w) writers.set(db, (w = new AuditWriter(db)));
+  return w.write(r);
 }
 
 export interface AuditFilter {

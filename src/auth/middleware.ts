@@ -17,6 +17,7 @@ import { getCookie } from "hono/cookie";
 import type { Logger } from "pino";
 import type { SievertDb } from "../db/client.ts";
 import { writeAudit } from "../audit/store.ts";
+import { trustsRead } from "../audit/trusts-read.ts";
 import { requestingOds } from "../cdshooks/fhir.ts";
 import { matchAccess, type AccessEntry } from "./access-table.ts";
 import { currentPrincipal, mayActFor, OPEN_PRINCIPAL, runAs, type Principal } from "./principal.ts";
@@ -215,18 +216,6 @@ function reasonOf(c: Context): string | null {
   return clean === "" ? null : clean.slice(0, 500);
 }
 
-/** For a precheck answer: the trusts whose exams were reported (the data that was read). */
-async function priorTrusts(res: Response): Promise<string | null> {
-  if (!(res.headers.get("content-type") ?? "").includes("json") || res.status !== 200) return null;
-  try {
-    const body = (await res.clone().json()) as { priors?: Array<{ trust?: { ods?: string } }> };
-    const t = [...new Set((body.priors ?? []).map((p) => p.trust?.ods).filter((x): x is string => typeof x === "string"))].sort();
-    return t.length ? t.join(",") : null;
-  } catch {
-    return null;
-  }
-}
-
 export function authMiddleware(options: AuthOptions, deps: AuthDeps): MiddlewareHandler {
   return async (c, next) => {
     const match = matchAccess(c.req.method, c.req.path);
@@ -286,7 +275,8 @@ export function authMiddleware(options: AuthOptions, deps: AuthDeps): Middleware
     }
     await runAs(p, next);
     if (entry.audit) {
-      const dataTrust = entry.trust.kind === "precheck" ? await priorTrusts(c.res) : outcome.dataTrust;
+      // The precheck knows the trusts it read only from its answer: the route notes them (src/audit/trusts-read.ts).
+      const dataTrust = entry.trust.kind === "precheck" ? (c.res.status === 200 ? (trustsRead(c) ?? null) : null) : outcome.dataTrust;
       if (!(await audit(c.res.status, dataTrust, outcome.resource))) {
         c.res = c.json(errorBody("audit-unavailable", "the audit record of this patient-level read could not be written, so the answer is withheld; see the service log"), 503);
       }

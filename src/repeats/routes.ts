@@ -6,6 +6,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppServices } from "../api/app.ts";
 import { afterStored } from "./detector.ts";
+import { noteTrustsRead } from "../audit/trusts-read.ts";
 import { findComparablePriors, PrecheckInputError, PrecheckRequestSchema } from "./precheck.ts";
 import { RepeatRulesError } from "./rules.ts";
 import { ExamCodeFilter, MAX_INT32, OdsFilter } from "../api/schemas.ts";
@@ -100,7 +101,9 @@ export function registerRepeatRoutes(app: OpenAPIHono, services: AppServices): v
 
   app.openapi(precheck, async (c) => {
     try {
-      return c.json(await findComparablePriors(services.db, c.req.valid("json"), { key: services.key }) as unknown as Record<string, unknown>, 200);
+      const answer = await findComparablePriors(services.db, c.req.valid("json"), { key: services.key });
+      noteTrustsRead(c, answer.priors.flatMap((p) => (p.trust.ods ? [p.trust.ods] : []))); // for the audit record: where priors were found
+      return c.json(answer as unknown as Record<string, unknown>, 200);
     } catch (err) {
       if (err instanceof PrecheckInputError) return c.json({ error: { code: "invalid-request", message: err.message } }, 400);
       throw err;
