@@ -52,10 +52,16 @@ Environment:
   DATABASE_URL            postgres://… to use a Postgres server (default: embedded PGlite in the data directory)
   SIEVERT_DATA_DIR        embedded database and generated pseudonym key (default ./.sievert)
   SIEVERT_PSEUDONYM_KEY   HMAC key for patient pseudonyms, hex or base64, ≥ 32 bytes (required with DATABASE_URL)
+  SIEVERT_PSEUDONYM_KEY_PREVIOUS   after \`sievert rekey\`: the earlier keys, oldest first, comma-separated
+  SIEVERT_DB_SCHEMA       Postgres schema for the tables (default public)
   SIEVERT_HOST, SIEVERT_PORT   where \`serve\` listens (default 127.0.0.1:8080)
   SIEVERT_DIMSE_PORT      C-STORE SCP port for \`serve\` and \`listen\` (default 11112; 0 or off: not started by serve)
   SIEVERT_AE_TITLE        our AE title (default SIEVERT); SIEVERT_AE_TRUSTS "AET=ODS,…" or SIEVERT_AE_TRUSTS_FILE (JSON)
+  SIEVERT_DIMSE_HOST      address the SCP listens on (default SIEVERT_HOST)
   SIEVERT_AE_UNKNOWN      reject (default) or the ODS code unknown calling AE titles are mapped to
+  SIEVERT_INGEST_CONCURRENCY, SIEVERT_INGEST_QUEUE   network objects ingested at once (default 4);
+                          objects waiting before senders are slowed (default 64)
+  SIEVERT_MAX_OBJECT_BYTES   largest DICOM upload accepted (default 64 MiB)
   SIEVERT_MAX_ELEMENTS    most DICOM elements + sequence items read from one object (default 1000000; over it
                           the object is quarantined as too-complex)
   SIEVERT_AUTH            tokens (default for serve) or open (no authentication: loopback addresses only;
@@ -63,6 +69,10 @@ Environment:
   SIEVERT_MAX_JSON_BYTES  largest non-DICOM request body (default 1 MiB; over it: 413)
   SIEVERT_HTTP_HEADERS_TIMEOUT_MS, SIEVERT_HTTP_REQUEST_TIMEOUT_MS, SIEVERT_HTTP_KEEPALIVE_TIMEOUT_MS
                           slow-client limits of \`serve\` (see README "Hostile input" for the defaults)
+  SIEVERT_ALERT_WEBHOOK_URL   where high-dose alerts are POSTed (no patient identifiers; unset: listed only)
+  SIEVERT_ALERT_SCAN_MS   how often \`serve\` checks new objects for alerts (default 5000)
+  SIEVERT_PUBLIC_URL      absolute base URL for links in webhooks, CDS Hooks cards and FHIR Bundles
+  SIEVERT_CDS_TRUST       ODS code of the ordering trust when a CDS Hooks order names none
   LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)`,
     );
 

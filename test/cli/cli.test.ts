@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -59,6 +59,15 @@ describe("sievert parse", () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("parse");
     expect(help.stdout).toContain("import");
+  });
+
+  it("--help names every environment variable of README's configuration table", () => {
+    const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 5));
+    const documented = [...new Set([...table.matchAll(/^\| ([^|]+) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((v) => v[1]!)))];
+    expect(documented.length).toBeGreaterThan(20);
+    const help = sievert(["--help"]).stdout;
+    expect(documented.filter((v) => !help.includes(v))).toEqual([]);
   });
 });
 
