@@ -20,7 +20,7 @@ import { ChromiumMissingError, htmlToPdf } from "../report/pdf.ts";
 import { dashboardPage } from "./dashboard-page.ts";
 import { distributionSummary, doseValues, filterChoices, freshness, ROW_ADAPTERS, type FilterChoices, type Row } from "./data.ts";
 import { drilldownPage, repeatsDrilldown } from "./drilldown.ts";
-import { apiParams, filterForm, parseFilters } from "./filters.ts";
+import { apiParams, filterForm, filterQuery, parseFilters } from "./filters.ts";
 import { page } from "./layout.ts";
 import { overviewPage } from "./overview.ts";
 import { parsePeriod, previousPeriod, quarterOf } from "./periods.ts";
@@ -184,6 +184,19 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
     if (!d) return c.html(page({ title: "Not found", active: "", body: html`<h1>No such dashboard</h1><p><a href="/dashboards">All dashboards</a></p>` }), 404);
     const { filters, problems } = parseFilters(c.req.query());
     if (problems.length) return invalidFilters(c, problems, `/dashboards/${d.name}`);
+    const alternative = d.meta.aggregateAlternative === undefined ? undefined : getDashboard(d.meta.aggregateAlternative);
+    if (alternative && !signInMayRead(d.meta.source.path)) {
+      // Patient-level rows this role may not read (the access table): point to the counts instead of a refused, audited read.
+      const unsupported = (["trust", "device", "modality", "exam", "period", "quantity"] as const).filter((n) => !alternative.meta.filters.includes(n));
+      const q = filterQuery(filters, Object.fromEntries(unsupported.map((n) => [n, null])));
+      return c.html(
+        page({
+          title: d.meta.title,
+          active: d.name,
+          body: html`<h1>${d.meta.title}</h1><p class="question">${d.meta.question}</p><p>This dashboard lists patient-level rows, which this sign-in's role may not read. The same question in counts: <a href="/dashboards/${alternative.name}${q}">${alternative.meta.title}</a> (${alternative.meta.question})</p>`,
+        }),
+      );
+    }
     const s = await store();
     const choices = await filterChoices(s);
     // A source without date or modality filters (periodField: alerts) is not sent them; the page applies them to its rows below.

@@ -44,6 +44,11 @@ export interface DashboardMeta {
    * filled from the row (no link when one is empty), the page's API filters appended.
    */
   detailLink?: { label: string; href: string };
+  /**
+   * A dashboard of counts answering the same question without patient-level rows: shown instead
+   * (with a link) to a sign-in whose role may not read this one's source (committee and alerts).
+   */
+  aggregateAlternative?: string;
   table: TableColumn[];
 }
 

@@ -72,4 +72,41 @@ describe("overview: high-dose alerts from the summary", () => {
     expect(card(text) + section).not.toContain('href="/dashboards/alerts'); // (the menu still lists the dashboard)
     expect(await sample.db.select().from(auditLog).where(eq(auditLog.role, "committee"))).toEqual([]);
   });
+
+  it("committee token: /dashboards/alerts points to the alert counts; Alert counts shows open and acknowledged per month", async () => {
+    const secured = createApp({ db: sample.db, key: TEST_KEY, maxObjectBytes: 1 << 20, analytics: sample.analytics, auth: { mode: "tokens" } } as Parameters<typeof createApp>[0]);
+    const { token } = await createToken(sample.db, { name: "alerts-committee", role: "committee", trusts: ["RVV"] });
+    const headers = { authorization: `Bearer ${token}` };
+    const list = await secured.request("/dashboards/alerts?period=2025-Q4&modality=CT", { headers });
+    expect(list.status).toBe(200);
+    const listText = await list.text();
+    expect(listText).toContain("patient-level rows, which this sign-in's role may not read");
+    expect(listText).toContain('<a href="/dashboards/alert-counts?period=2025-Q4">Alert counts</a>'); // modality is not a filter of the counts
+    expect(listText).not.toContain("not available to this sign-in");
+
+    const counts = await secured.request("/dashboards/alert-counts", { headers });
+    expect(counts.status).toBe(200);
+    const text = await counts.text();
+    const table = text.slice(text.indexOf("<table"), text.indexOf("</table>"));
+    // One row per study month of the fixture's RVV alerts: Nov and Jul open, Oct acknowledged.
+    const cells = (month: string): string[] => {
+      const at = table.indexOf(`<td>${month}</td>`);
+      expect(at, `row for ${month}`).toBeGreaterThan(0);
+      const row = table.slice(at, table.indexOf("</tr>", at));
+      return [...row.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, "").trim());
+    };
+    expect(cells("2025-11").slice(0, 4)).toEqual(["2025-11", "RVV", "ct.study.dlp", "review"]);
+    expect(cells("2025-11").slice(5, 8)).toEqual(["1", "1", "0"]);
+    expect(cells("2025-10").slice(5, 8)).toEqual(["1", "0", "1"]);
+    expect(cells("2025-07").slice(5, 8)).toEqual(["1", "1", "0"]);
+    expect(await sample.db.select().from(auditLog).where(eq(auditLog.role, "committee"))).toEqual([]);
+  });
+
+  it("open mode: /dashboards/alerts still lists the alerts one by one", async () => {
+    const res = await sample.app.request("/dashboards/alerts?period=2025-Q4");
+    const text = await res.text();
+    expect(text).not.toContain("may not read");
+    expect(text).toContain("ct.study.dlp");
+    expect(text).toContain("2025-11-02");
+  });
 });

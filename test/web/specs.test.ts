@@ -31,6 +31,11 @@ const EXAMPLES: Record<string, Array<Record<string, unknown>>> = {
     { trustOds: "RVV", rule: "ct.study.dlp", level: "review", quantity: "dlp_mGycm", value: 2500, threshold: 1940, unit: "mGy·cm", status: "open", studyDate: "2025-11-02", modality: "CT", examCode: "CT_HEAD" },
     { trustOds: "RN7", rule: "fluoro.study.dap", level: "substantial", quantity: "dap_Gycm2", value: 600, threshold: 500, unit: "Gy·cm²", status: "open", studyDate: "2025-11-03", modality: "RF", examCode: null },
   ],
+  "alert-counts": [
+    { trustOds: "RVV", rule: "ct.study.dlp", scope: "study", level: "review", month: "2025-10", quantity: "dlp_mGycm", unit: "mGy·cm", threshold: 1940, thresholdSource: "2 × national DRL", thresholdVerified: false, alerts: 3, open: 1, acknowledged: 2 },
+    { trustOds: "RN7", rule: "fluoro.study.dap", scope: "study", level: "substantial", month: "2025-11", quantity: "dap_Gycm2", unit: "Gy·cm²", threshold: 500, thresholdSource: "NCRP 168", thresholdVerified: true, alerts: 2, open: 2, acknowledged: 0 },
+    { trustOds: "RN7", rule: "fluoro.study.dap", scope: "study", level: "substantial", month: null, quantity: "dap_Gycm2", unit: "Gy·cm²", threshold: 500, thresholdSource: "NCRP 168", thresholdVerified: true, alerts: 1, open: 0, acknowledged: 1 },
+  ],
   unmapped: [{ modality: "CT", description: "CT MYSTERY", protocols: "MYST", trust_ods: "RVV", device_id: 7, device: "WHHCT2 (#7)", n_exams: 3, first_study_date: "2025-10-01", last_study_date: "2025-11-01" }],
   // As the page passes them: GET /api/v1/quality/fields rows through the expected-fields adapter.
   "data-quality": expectedFieldRows([
@@ -45,7 +50,7 @@ describe("dashboard specs", () => {
   const dashboards = loadDashboards();
 
   it("one spec per dashboard the issue asks for, each with its page metadata", () => {
-    expect(dashboards.map((d) => d.name).sort()).toEqual(["alerts", "data-quality", "device-comparison", "dose-distribution", "drl-comparison", "repeat-rates", "trends", "unmapped"]);
+    expect(dashboards.map((d) => d.name).sort()).toEqual(["alert-counts", "alerts", "data-quality", "device-comparison", "dose-distribution", "drl-comparison", "repeat-rates", "trends", "unmapped"]);
     for (const d of dashboards) {
       expect(d.meta.title, d.name).toBeTruthy();
       expect(d.meta.question, d.name).toMatch(/\?$/);
