@@ -65,9 +65,13 @@ const DESCRIBE: Record<string, string> = {
   revoked: "the token has been revoked",
 };
 
+/** A browser asking for a page (not the API). */
+function wantsPage(c: Context): boolean {
+  return (c.req.method === "GET" || c.req.method === "HEAD") && !c.req.path.startsWith("/api/") && (c.req.header("accept") ?? "").includes("text/html");
+}
+
 function unauthorized(c: Context, reason: keyof typeof DESCRIBE): Response {
-  const wantsPage = (c.req.method === "GET" || c.req.method === "HEAD") && !c.req.path.startsWith("/api/") && (c.req.header("accept") ?? "").includes("text/html");
-  if (wantsPage) {
+  if (wantsPage(c)) {
     const next = c.req.path + (new URL(c.req.url).search || "");
     return c.redirect(`/signin?next=${encodeURIComponent(next)}${reason === "missing" ? "" : `&problem=${reason}`}`, 303);
   }
@@ -125,6 +129,12 @@ async function applyTrustRule(c: Context, entry: AccessEntry, params: Record<str
       if (p.trusts.length === 1) {
         setQuery(c, rule.param, p.trusts[0]!);
         return { ok: true, dataTrust: p.trusts[0]!, resource: summariseQuery(c) }; // the filter as applied
+      }
+      if (rule.kind === "query" && p.trusts.length > 1 && wantsPage(c)) {
+        // A page (drill-down) for a token of several trusts: shown for its first trust, in the URL, where its filter form can switch.
+        const url = new URL(c.req.url);
+        url.searchParams.set(rule.param, p.trusts[0]!);
+        return { ok: false, response: c.redirect(url.pathname + url.search, 303) };
       }
       return { ok: false, response: forbidden(c, "trust-required", `this token covers several trusts (${yours(p)}): name one with ?${rule.param}=ODS`) };
     }
@@ -270,7 +280,8 @@ export function authMiddleware(options: AuthOptions, deps: AuthDeps): Middleware
     }
     const outcome = await applyTrustRule(c, entry, match.params, p, deps);
     if (!outcome.ok) {
-      await audit(outcome.response.status, null, scrub(c.req.path).slice(0, 300));
+      // A redirect reads nothing (the page it points to is audited when it is read); a refusal is recorded.
+      if (outcome.response.status < 300 || outcome.response.status >= 400) await audit(outcome.response.status, null, scrub(c.req.path).slice(0, 300));
       return outcome.response;
     }
     await runAs(p, next);

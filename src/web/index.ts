@@ -24,7 +24,7 @@ import { apiParams, filterForm, filterQuery, parseFilters } from "./filters.ts";
 import { page } from "./layout.ts";
 import { overviewPage } from "./overview.ts";
 import { parsePeriod, previousPeriod, quarterOf } from "./periods.ts";
-import { readSource, selectQuantity, signInMayRead, sourceUrl } from "./source.ts";
+import { firstTrustRedirect, readSource, selectQuantity, signInMayRead, sourceUrl } from "./source.ts";
 import { getDashboard, loadDashboards } from "./specs.ts";
 
 const require = createRequire(import.meta.url);
@@ -184,6 +184,8 @@ export function registerWebPages(app: OpenAPIHono, services: AnalyticsAppService
     if (!d) return c.html(page({ title: "Not found", active: "", body: html`<h1>No such dashboard</h1><p><a href="/dashboards">All dashboards</a></p>` }), 404);
     const { filters, problems } = parseFilters(c.req.query());
     if (problems.length) return invalidFilters(c, problems, `/dashboards/${d.name}`);
+    const oneTrust = firstTrustRedirect(c, d.meta.source.path, filters);
+    if (oneTrust) return oneTrust;
     const alternative = d.meta.aggregateAlternative === undefined ? undefined : getDashboard(d.meta.aggregateAlternative);
     if (alternative && !signInMayRead(d.meta.source.path)) {
       // Patient-level rows this role may not read (the access table): point to the counts instead of a refused, audited read.

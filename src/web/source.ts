@@ -3,11 +3,12 @@
  * what the API answers for the same filters. A 404 on a source that is not part of this
  * build (repeats, alerts) means "not available yet", never fake data.
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { matchAccess } from "../auth/access-table.ts";
 import { currentPrincipal } from "../auth/principal.ts";
 import { roleAllows } from "../auth/roles.ts";
 import { PRIMARY_QUANTITIES, type Row } from "./data.ts";
+import type { Filters } from "./filters.ts";
 
 export interface SourceResult {
   state: "ok" | "unavailable" | "error";
@@ -39,6 +40,22 @@ export function signInMayRead(path: string): boolean {
   const m = matchAccess("GET", path);
   if (!m) return false; // default deny, as the middleware with tokens on
   return m.entry.access === "public" || roleAllows(p.role, m.entry.access);
+}
+
+/**
+ * A page whose source lists patient-level rows of one trust at a time (the access table's trust
+ * query rule), opened without a trust by a sign-in of several trusts: the same page for the
+ * sign-in's first trust (303, so the URL says which; the filter form switches), instead of the
+ * API's "name one trust" refusal. Null when the page can be shown as asked.
+ */
+export function firstTrustRedirect(c: Context, sourcePath: string, f: Filters): Response | null {
+  const p = currentPrincipal();
+  if (!p || p.allTrusts || p.trusts.length < 2 || f.trust) return null;
+  const m = matchAccess("GET", sourcePath);
+  if (!m || m.entry.trust.kind !== "query") return null;
+  const url = new URL(c.req.url);
+  url.searchParams.set("trust", p.trusts[0]!);
+  return c.redirect(url.pathname + url.search, 303);
 }
 
 export async function readSource(app: AnyHono, path: string, params: Record<string, string>): Promise<SourceResult> {

@@ -89,6 +89,23 @@ describe("physicist for RVV", () => {
     expect((await f.request("/api/v1/studies?trust=RVV", multi)).status).toBe(200);
     expect((await f.request("/api/v1/studies?trust=RWF", multi)).status).toBe(403);
   });
+
+  it("a page of patient-level rows opened without a trust by that token shows its first trust (303), unaudited until read", async () => {
+    const page = { headers: { accept: "text/html" } };
+    const drill = await f.request("/dashboards/drilldown?exam=CT_HEAD&period=all", multi, page);
+    expect(drill.status).toBe(303);
+    expect(drill.headers.get("location")).toBe("/dashboards/drilldown?exam=CT_HEAD&period=all&trust=RN7"); // its trusts in order: RN7, RVV
+    const alerts = await f.request("/dashboards/alerts", multi, page);
+    expect(alerts.status).toBe(303);
+    expect(alerts.headers.get("location")).toBe("/dashboards/alerts?trust=RN7");
+    const shown = await f.request("/dashboards/alerts?trust=RVV", multi, page);
+    expect(shown.status).toBe(200);
+    expect(await shown.text()).not.toContain("not available to this sign-in");
+    // The API itself still asks for one trust, and the redirects left no audit record.
+    expect(await error(await f.request("/api/v1/alerts", multi))).toBe("trust-required");
+    const audit = (await (await f.request("/api/v1/audit?action=drilldown", f.tokens.admin)).json()) as { items: Array<{ actor: string; status: number }> };
+    expect(audit.items.filter((i) => i.actor === "two trusts")).toEqual([]);
+  });
 });
 
 describe("modality for RVV", () => {
