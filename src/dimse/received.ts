@@ -96,6 +96,8 @@ export interface ReceivedDataset {
   overflow: boolean;
   /** The bytes from the top-level Pixel Data tag on were not kept (images). */
   pixelDataDropped?: boolean;
+  /** Presentation context the data set came on (the response goes back on it). */
+  presentationContextId?: number;
 }
 
 const received = new WeakMap<object, ReceivedDataset>();

@@ -19,11 +19,12 @@ import net, { type Socket } from "node:net";
 import dimse from "dcmjs-dimse";
 import type { Logger } from "pino";
 import type { SievertDb } from "../db/client.ts";
-import { ingestBytes, type IngestMeta, type StoreResult } from "../ingest/index.ts";
+import { GroupCommit, ingestBytes, type GroupCommitStats, type IngestMeta, type StoreResult } from "../ingest/index.ts";
 import { resolveCaller, type AeTrustTable } from "./ae-table.ts";
 import { IngestQueue } from "./queue.ts";
-import { attachReceived, receivedOf, ReceivedDataStream, toPart10 } from "./received.ts";
+import { attachReceived, receivedOf, ReceivedDataStream, toPart10, type ReceivedDataset } from "./received.ts";
 import { encodingOf } from "../dicom/header-walker.ts";
+import { C_STORE_RQ, cStoreResponsePdu, NO_DATA_SET, readCommandSet, uidOf, usOf } from "./pdu.ts";
 import { choosePresentationContext, isDoseSrClass } from "./sop-classes.ts";
 import { errorComment, STATUS, statusForFailure, statusForResult, type StoreStatus } from "./status.ts";
 
@@ -38,6 +39,42 @@ type CStoreResponseT = InstanceType<typeof CStoreResponse>;
 type CEchoRequest = Parameters<InstanceType<typeof Scp>["cEchoRequest"]>[0];
 type CEchoResponseT = InstanceType<typeof CEchoResponse>;
 type DimseDataset = InstanceType<typeof Dataset>;
+
+/** A PDV of a P-DATA-TF PDU, as dcmjs-dimse reads it. */
+interface Pdv {
+  getPresentationContextId(): number;
+  getValue(): Buffer;
+  isCommand(): boolean;
+  isLastFragment(): boolean;
+}
+interface PDataTf {
+  getPdvs(): Pdv[];
+}
+/** dcmjs-dimse's own P-DATA-TF handler (Network.prototype._processPDataTf), or undefined if it has none. */
+const BASE_PROCESS_PDATA = (Scp.prototype as unknown as { _processPDataTf?: (this: unknown, p: PDataTf) => Promise<void> })._processPDataTf;
+
+/** True when the C-STORE receive path bypasses dcmjs (dcmjs-dimse has the handler it overrides). */
+export const C_STORE_FAST_PATH = typeof BASE_PROCESS_PDATA === "function";
+
+/** A C-STORE-RQ whose data set is being received by the fast path. */
+interface IncomingStore {
+  presentationContextId: number;
+  context: PresentationContext;
+  messageId: number;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  stream: ReceivedDataStream;
+}
+
+/** One received C-STORE request, however it was read. */
+interface StoreRequest {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  messageId: number | null;
+  received: ReceivedDataset | undefined;
+  /** Answers through dcmjs-dimse when the response is not written directly (no context id or message id). */
+  answer: ((s: StoreStatus) => void) | null;
+}
 
 export type IngestFn = (db: SievertDb, bytes: Uint8Array, meta: IngestMeta) => Promise<StoreResult>;
 
@@ -58,8 +95,14 @@ export interface DimseServerOptions {
   /** Largest data set accepted, in bytes; a larger one gets 0xA700 and is not kept. */
   maxObjectBytes: number;
   logger: Logger;
-  /** Replaces ingestBytes (tests: a failing database). */
+  /**
+   * Replaces the ingest (tests: a failing database). Default: ingestBytes with group commit
+   * (ingest/group-commit.ts): objects of concurrent associations that are ready at the same
+   * moment share one transaction; each is still answered only after its own commit.
+   */
   ingest?: IngestFn;
+  /** Group commit off: one transaction per object (default on; the benchmark compares both). */
+  groupCommit?: boolean;
 }
 
 export interface DimseServer {
@@ -67,6 +110,8 @@ export interface DimseServer {
   readonly port: number;
   readonly aeTitle: string;
   readonly queue: IngestQueue;
+  /** How objects were grouped into transactions (null: group commit off or a replaced ingest). */
+  readonly groupCommit: GroupCommitStats | null;
   /** Stops accepting, lets in-flight objects finish and answer, then closes every association. */
   close(): Promise<void>;
 }
@@ -178,15 +223,111 @@ class SievertScp extends Scp {
       receivedBytes: writable.receivedBytes,
       overflow: writable.overflow,
       pixelDataDropped: writable.pixelDataDropped,
+      presentationContextId: context.getPresentationContextId(),
     });
     callback(dataset);
   }
 
   override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponseT) => void): void {
+    const messageId = request.getMessageId();
+    this.storeObject({
+      sopInstanceUid: (request.getAffectedSopInstanceUid() ?? "").replace(/\0/g, "").trim(),
+      sopClassUid: (request.getAffectedSopClassUid() ?? "").replace(/\0/g, "").trim(),
+      messageId: typeof messageId === "number" ? messageId : null,
+      received: receivedOf(request.getDataset()),
+      answer: (s) => {
+        const response = CStoreResponse.fromRequest(request);
+        response.setStatus(s.status);
+        if (s.comment) response.setErrorComment(s.comment);
+        callback(response);
+      },
+    });
+  }
+
+  /**
+   * dcmjs-dimse's P-DATA-TF handler, taken over for C-STORE requests: their command set is read
+   * by pdu.ts and their data set fragments go straight into a ReceivedDataStream, so dcmjs never
+   * decodes the command or builds request objects for each stored object. Anything else (C-ECHO,
+   * other commands, a command arriving while dcmjs-dimse is in the middle of one) is handed to
+   * dcmjs-dimse's own handler, PDVs in the order received.
+   */
+  async _processPDataTf(pdata: PDataTf): Promise<void> {
+    const base = BASE_PROCESS_PDATA;
+    if (!base) return;
+    const passOn: Pdv[] = [];
+    for (const pdv of pdata.getPdvs()) {
+      const store = this.incoming;
+      if (store !== null) {
+        if (!pdv.isCommand() && pdv.getPresentationContextId() === store.presentationContextId) {
+          store.stream.write(pdv.getValue());
+          if (pdv.isLastFragment()) this.finishIncoming(store);
+          continue;
+        }
+        // A command (or another context) before the data set ended: the object is incomplete.
+        this.incoming = null;
+        store.stream.destroy();
+        this.ctx.logger.debug({ peer: this.peer(), callingAe: this.callingAe, sopInstanceUid: store.sopInstanceUid }, "C-STORE data set interrupted");
+      }
+      if (pdv.isCommand() && (this as unknown as { dimse?: unknown }).dimse === undefined) {
+        this.commandFragments.push(pdv);
+        if (!pdv.isLastFragment()) continue;
+        const fragments = this.commandFragments;
+        this.commandFragments = [];
+        if (!this.startIncoming(fragments)) passOn.push(...fragments);
+        continue;
+      }
+      passOn.push(pdv);
+    }
+    if (passOn.length > 0) await base.call(this, { getPdvs: () => passOn });
+  }
+
+  private incoming: IncomingStore | null = null;
+  private commandFragments: Pdv[] = [];
+
+  /** A complete command: when it is a C-STORE-RQ with a data set on an accepted context, receive it here. */
+  private startIncoming(fragments: Pdv[]): boolean {
+    const value = fragments.length === 1 ? fragments[0]!.getValue() : Buffer.concat(fragments.map((f) => f.getValue()));
+    const command = this.accepted ? readCommandSet(value) : null;
+    if (command === null || usOf(command.get(0x0100)) !== C_STORE_RQ || usOf(command.get(0x0800)) === NO_DATA_SET) return false;
+    const messageId = usOf(command.get(0x0110));
+    const presentationContextId = fragments[0]!.getPresentationContextId();
+    const association = (this as unknown as { association?: Association }).association;
+    const context = association?.getPresentationContext(presentationContextId);
+    if (messageId === null || !context) return false;
+    this.incoming = {
+      presentationContextId,
+      context,
+      messageId,
+      sopClassUid: uidOf(command.get(0x0002)),
+      sopInstanceUid: uidOf(command.get(0x1000)),
+      stream: this.createStoreWritableStream(context),
+    };
+    return true;
+  }
+
+  private finishIncoming(store: IncomingStore): void {
+    this.incoming = null;
+    const { stream, context } = store;
+    stream.end();
+    this.storeObject({
+      sopClassUid: store.sopClassUid,
+      sopInstanceUid: store.sopInstanceUid,
+      messageId: store.messageId,
+      received: {
+        bytes: stream.bytes(),
+        transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? "",
+        receivedBytes: stream.receivedBytes,
+        overflow: stream.overflow,
+        pixelDataDropped: stream.pixelDataDropped,
+        presentationContextId: store.presentationContextId,
+      },
+      answer: null,
+    });
+  }
+
+  private storeObject(incoming: StoreRequest): void {
     const started = Date.now();
-    const sopInstanceUid = (request.getAffectedSopInstanceUid() ?? "").replace(/\0/g, "").trim();
-    const sopClassUid = (request.getAffectedSopClassUid() ?? "").replace(/\0/g, "").trim();
-    const received = receivedOf(request.getDataset());
+    const { sopInstanceUid, sopClassUid, received } = incoming;
     this.stats.objects++;
     this.stats.bytes += received?.receivedBytes ?? 0;
     const name = `dimse:${this.callingAe}/${sopInstanceUid}`;
@@ -205,10 +346,24 @@ class SievertScp extends Scp {
       if (s.status === STATUS.SUCCESS) this.ctx.logger.info(fields, "object received");
       else this.ctx.logger.warn(fields, "object refused");
       if (!this.sock.destroyed) {
-        const response = CStoreResponse.fromRequest(request);
-        response.setStatus(s.status);
-        if (s.comment) response.setErrorComment(s.comment);
-        callback(response);
+        const pcId = received?.presentationContextId;
+        const { messageId } = incoming;
+        if (pcId !== undefined && messageId !== null) {
+          // The response PDU written directly (pdu.ts): the same bytes dcmjs-dimse would send,
+          // without building and encoding a command data set through dcmjs for every object.
+          this.sock.write(
+            cStoreResponsePdu({
+              presentationContextId: pcId,
+              messageIdBeingRespondedTo: messageId,
+              sopClassUid,
+              sopInstanceUid,
+              status: s.status,
+              errorComment: s.comment,
+            }),
+          );
+        } else {
+          incoming.answer?.(s);
+        }
       }
       if (this.closing && this.inFlight === 0) this.sock.destroy();
     };
@@ -307,7 +462,9 @@ export async function startDimseServer(options: DimseServerOptions): Promise<Dim
   // and per object ourselves, and its errors reach us as "networkError" events.
   dimseLog.setLevel("silent");
   const queue = new IngestQueue(options.concurrency ?? 4, options.queueLimit ?? 64);
-  const ctx: ServerContext = { options, queue, ingest: options.ingest ?? ingestBytes, logger: options.logger };
+  const group = options.groupCommit === false ? null : new GroupCommit(options.db);
+  const ingest: IngestFn = options.ingest ?? ((db, bytes, meta) => (group && db === options.db ? group.ingest(bytes, meta) : ingestBytes(db, bytes, meta)));
+  const ctx: ServerContext = { options, queue, ingest, logger: options.logger };
   const scps = new Set<SievertScp>();
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
@@ -333,6 +490,7 @@ export async function startDimseServer(options: DimseServerOptions): Promise<Dim
     port,
     aeTitle: options.aeTitle,
     queue,
+    groupCommit: group && !options.ingest && group.enabled ? group.stats : null,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

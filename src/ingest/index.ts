@@ -4,9 +4,12 @@
  * unreadable objects go to quarantine with their bytes and a reason; duplicates (same SOP
  * Instance UID) are reported, never overwritten; repeated irradiation events are stored once.
  */
-export { ingestBytes } from "./ingest.ts";
+export { ingestBytes, parseForIngest } from "./ingest.ts";
+export { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "./group-commit.ts";
 export {
   storeParsedObject,
+  prepareStore,
+  type PreparedStore,
   deviceIdentityKey,
   sha256Hex,
   isSrKind,

@@ -14,13 +14,16 @@ import { storeParsedObject, type IngestMeta, type StoreResult } from "./store.ts
  * object was kept.
  */
 export async function ingestBytes(db: SievertDb, bytes: Uint8Array, meta: IngestMeta): Promise<StoreResult> {
-  let parsed: ParsedObject;
+  return storeParsedObject(db, parseForIngest(bytes, meta.name), bytes, meta);
+}
+
+/** parseDicom for ingest: a parser that throws (it promises not to) gives a quarantinable `malformed` report. */
+export function parseForIngest(bytes: Uint8Array, name: string): ParsedObject {
   try {
-    parsed = parseDicom(bytes, meta.name);
+    return parseDicom(bytes, name);
   } catch (err) {
     // parseDicom promises not to throw; if it does, keep the bytes rather than lose them.
     const detail = err instanceof Error ? err.message : String(err);
-    parsed = { report: failedReport("malformed", `${meta.name}: the parser failed: ${detail}`), identity: emptyIdentity() };
+    return { report: failedReport("malformed", `${name}: the parser failed: ${detail}`), identity: emptyIdentity() };
   }
-  return storeParsedObject(db, parsed, bytes, meta);
 }

@@ -199,7 +199,8 @@ select
   exists (select 1 from ev_coll) as event_collision
 `;
 
-function params(i: StoreStatementInput): unknown[] {
+/** The statement's parameter values ($1 … $28) for `i`. */
+export function storeStatementParams(i: StoreStatementInput): unknown[] {
   const d = i.device;
   const s = i.study;
   return [
@@ -211,7 +212,8 @@ function params(i: StoreStatementInput): unknown[] {
   ];
 }
 
-interface ResultRow {
+/** The statement's one result row. */
+export interface StoreStatementRow {
   object_id: number | null;
   dup_id: number | null;
   dup_sha256: string | null;
@@ -220,7 +222,7 @@ interface ResultRow {
 
 /** postgres.js's Sql (the part used here). */
 interface PostgresJsClient {
-  unsafe(query: string, params: unknown[], options: { prepare: boolean }): PromiseLike<ResultRow[]>;
+  unsafe(query: string, params: unknown[], options: { prepare: boolean }): PromiseLike<StoreStatementRow[]>;
 }
 /** PGlite (the part used here). */
 interface PgliteClient {
@@ -228,7 +230,7 @@ interface PgliteClient {
   exec(query: string): Promise<unknown>;
 }
 
-type Runner = (text: string, values: unknown[]) => Promise<ResultRow[]>;
+type Runner = (text: string, values: unknown[]) => Promise<StoreStatementRow[]>;
 
 /**
  * How to run a statement on `db`: straight on the driver when `db` is the database drizzle
@@ -243,11 +245,11 @@ function runnerFor(db: SievertDb): Runner {
   }
   if (client && typeof (client as Partial<PgliteClient>).query === "function" && typeof (client as Partial<PgliteClient>).exec === "function") {
     const lite = client as PgliteClient;
-    return async (text, values) => (await lite.query<ResultRow>(text, values)).rows;
+    return async (text, values) => (await lite.query<StoreStatementRow>(text, values)).rows;
   }
   return async (text, values) => {
     const res: unknown = await db.execute(withParams(text, values));
-    return (Array.isArray(res) ? res : (res as { rows: ResultRow[] }).rows) as ResultRow[];
+    return (Array.isArray(res) ? res : (res as { rows: StoreStatementRow[] }).rows) as StoreStatementRow[];
   };
 }
 
@@ -285,8 +287,8 @@ export async function storeObjectStatement(
   input: StoreStatementInput,
   beforeCommit?: () => void | Promise<void>,
 ): Promise<StoreStatementResult> {
-  const values = params(input);
-  let row: ResultRow | undefined;
+  const values = storeStatementParams(input);
+  let row: StoreStatementRow | undefined;
   if (beforeCommit) {
     row = await db.transaction(async (tx) => {
       const r = (await runnerFor(tx)(STORE_OBJECT_SQL, values))[0];
@@ -296,6 +298,11 @@ export async function storeObjectStatement(
   } else {
     row = (await runnerFor(db)(STORE_OBJECT_SQL, values))[0];
   }
+  return readStoreStatementRow(input, row);
+}
+
+/** The statement's outcome from its result row (throws when there is none, or it says nothing). */
+export function readStoreStatementRow(input: StoreStatementInput, row: StoreStatementRow | undefined): StoreStatementResult {
   if (!row) throw new Error(`${input.sopInstanceUid}: the store statement returned no row`);
   if (row.object_id != null) return { status: "stored", objectId: Number(row.object_id) };
   if (row.dup_id != null) return { status: "duplicate", objectId: Number(row.dup_id), sha256: String(row.dup_sha256) };

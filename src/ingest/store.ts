@@ -71,27 +71,61 @@ export async function storeParsedObject(
   bytes: Uint8Array,
   meta: IngestMeta,
 ): Promise<StoreResult> {
+  // Fast path: one statement (see one-statement.ts). It stores a new object, or reports a
+  // duplicate, without writing anything else; objects whose events are already stored (or that
+  // race with a concurrent ingest of the same object or event) take the transactional path.
+  return prepareStore(parsed, bytes, meta).store(db);
+}
+
+/**
+ * One object made ready to store (storeParsedObject in two halves, for callers that run the
+ * fast-path statement themselves, e.g. several objects in one transaction: group-commit.ts).
+ *
+ * - `statement` is the fast path's input, or null when the object takes another path
+ *   (quarantine, not-dose, values the statement does not carry): then call `store`.
+ * - `settle(db, result)` turns the statement's result, once it is committed, into the outcome;
+ *   an `event-collision` (or a unique violation, passed as `event-collision`) goes on to the
+ *   transactional path on `db`.
+ * - `store(db)` stores the object on its own, exactly as storeParsedObject does (also the way
+ *   back when a group of statements failed and rolled back).
+ */
+export interface PreparedStore {
+  readonly statement: StoreStatementInput | null;
+  readonly meta: IngestMeta;
+  readonly sopInstanceUid: string;
+  settle(db: SievertDb, result: StoreStatementResult): Promise<StoreResult>;
+  store(db: SievertDb): Promise<StoreResult>;
+}
+
+export function prepareStore(parsed: ParsedObject, bytes: Uint8Array, metaIn: IngestMeta): PreparedStore {
   const sha256 = sha256Hex(bytes);
-  meta = { ...meta, trustOds: meta.trustOds?.trim() || null };
+  const meta: IngestMeta = { ...metaIn, trustOds: metaIn.trustOds?.trim() || null };
   const { file: _file, ...parsedReport } = parsed.report; // `file` is the CLI's, not the object's
   const report: DoseReport = { ...parsedReport, warnings: [...parsedReport.warnings] };
   const sopInstanceUid = report.sopInstanceUid?.trim() || null;
+  const direct = (run: (db: SievertDb) => Promise<StoreResult>): PreparedStore => ({
+    statement: null,
+    meta,
+    sopInstanceUid: sopInstanceUid ?? "",
+    store: run,
+    settle: run,
+  });
 
   if (!report.ok) {
     const code = report.error?.code ?? "malformed";
     const message = report.error?.message ?? `${meta.name}: could not be read`;
-    return quarantineObject(db, { report, sopInstanceUid, bytes, sha256, meta, code, message });
+    return direct((db) => quarantineObject(db, { report, sopInstanceUid, bytes, sha256, meta, code, message }));
   }
   if (report.kind === "not-dose") {
-    return { outcome: "not-dose", report, sopInstanceUid, reason: "valid DICOM object with no dose content; not stored" };
+    return direct(async () => ({ outcome: "not-dose", report, sopInstanceUid, reason: "valid DICOM object with no dose content; not stored" }));
   }
   if (report.kind === null) {
     const message = `${meta.name}: parser returned no kind for a readable object`;
-    return quarantineObject(db, { report, sopInstanceUid, bytes, sha256, meta, code: "malformed", message });
+    return direct((db) => quarantineObject(db, { report, sopInstanceUid, bytes, sha256, meta, code: "malformed", message }));
   }
   if (sopInstanceUid === null) {
     const message = `${meta.name}: dose object has no SOP Instance UID (0008,0018)`;
-    return quarantineObject(db, { report, sopInstanceUid, bytes, sha256, meta, code: "missing-attribute", message });
+    return direct((db) => quarantineObject(db, { report, sopInstanceUid, bytes, sha256, meta, code: "missing-attribute", message }));
   }
 
   const pseudonym = pseudonymise(parsed.identity, meta.key);
@@ -105,29 +139,39 @@ export async function storeParsedObject(
   const rawBytes = isSrKind(kind) ? bytes : (meta.headerBytes ?? headerBeforePixelData(bytes));
   const parseWarnings = [...report.warnings];
   const ctx: StoreContext = { report, sopInstanceUid, sha256, meta, pseudonym, studyDate, kind, rawBytes, parseWarnings };
+  const transactional = (db: SievertDb): Promise<StoreResult> => {
+    report.warnings = parserWarnings; // as before storing: a duplicate's report carries the parser's warnings only
+    return storeInTransaction(db, ctx);
+  };
 
-  // Fast path: one statement (see one-statement.ts). It stores a new object, or reports a
-  // duplicate, without writing anything else; objects whose events are already stored (or that
-  // race with a concurrent ingest of the same object or event) take the transactional path.
   const events = plannedEvents(report);
-  if (events) {
-    report.warnings = [...parseWarnings, ...events.warnings];
-    const input = statementInput(ctx, events.json);
-    let result: StoreStatementResult;
-    try {
-      result = await withRetry(() => storeObjectStatement(db, input, hookFor(meta, sopInstanceUid)));
-    } catch (err) {
-      if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
-      result = { status: "event-collision" }; // a concurrent ingest committed the same object or event first
+  if (!events) return direct(transactional);
+  const statementWarnings = [...parseWarnings, ...events.warnings];
+  report.warnings = statementWarnings;
+  const statement = statementInput(ctx, events.json);
+  const settle = async (db: SievertDb, result: StoreStatementResult): Promise<StoreResult> => {
+    if (result.status === "stored") {
+      report.warnings = statementWarnings;
+      return { outcome: "stored", report, sopInstanceUid, objectId: result.objectId };
     }
-    if (result.status === "stored") return { outcome: "stored", report, sopInstanceUid, objectId: result.objectId };
     if (result.status === "duplicate") {
       report.warnings = parserWarnings;
       return duplicateResult(report, sopInstanceUid, { id: result.objectId, sha256: result.sha256 }, sha256);
     }
-  }
-  report.warnings = parserWarnings; // as before storing: a duplicate's report carries the parser's warnings only
-  return storeInTransaction(db, ctx);
+    return transactional(db);
+  };
+  const store = async (db: SievertDb): Promise<StoreResult> => {
+    report.warnings = statementWarnings;
+    let result: StoreStatementResult;
+    try {
+      result = await withRetry(() => storeObjectStatement(db, statement, hookFor(meta, sopInstanceUid)));
+    } catch (err) {
+      if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
+      result = { status: "event-collision" }; // a concurrent ingest committed the same object or event first
+    }
+    return settle(db, result);
+  };
+  return { statement, meta, sopInstanceUid, settle, store };
 }
 
 interface StoreContext {
