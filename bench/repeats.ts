@@ -25,6 +25,8 @@ import { pseudonymise } from "../src/linkage/index.ts";
 import { detectRepeats } from "../src/repeats/index.ts";
 import { Rng, syntheticNhsNumber } from "../src/synth/index.ts";
 import { ctStudy } from "../test/repeats/fixtures.ts";
+import { cpus } from "node:os";
+import { cpuSnapshot, cpuSplit } from "./cpu.ts";
 import { RESULTS_DIR, machine, sourceState } from "./env.ts";
 import type { LoadResult } from "./precheck-load.ts";
 
@@ -129,7 +131,10 @@ export async function runRepeatsSection(o: RepeatsSectionOptions): Promise<strin
     const url = `http://127.0.0.1:${port}`;
     await runLoad({ url, connections: concurrency, seconds: 3, bodies }); // warm-up
     const single = await runLoad({ url, connections: 1, seconds: 3, bodies }); // service time, one at a time
+    const cpuBefore = cpuSnapshot();
     const closed = await runLoad({ url, connections: concurrency, seconds, bodies });
+    const cpu = cpuSplit(cpuBefore, cpus().length);
+    const perRequestMs = (s: number): number => Number(((s * 1000) / Math.max(1, closed.requests)).toFixed(3));
     const open: LoadResult[] = [];
     for (const rate of OPEN_LOOP_RATES) open.push(await runLoad({ url, connections: concurrency, seconds, bodies, arrivalsPerSecond: rate }));
     await new Promise((r) => server.close(r));
@@ -148,6 +153,9 @@ export async function runRepeatsSection(o: RepeatsSectionOptions): Promise<strin
       p99_ms: closed.p99_ms,
       max_ms: closed.max_ms,
       priorsInSanityRequest: found,
+      // Where the CPU went in the closed-loop row, per request: the service (this process), the Postgres
+      // server, and everything else (the load generator's process included). Machine busy ÷ capacity near 1: CPU-bound.
+      cpuPerRequestMs: cpu ? { service: perRequestMs(cpu.nodeS), postgres: perRequestMs(cpu.postgresS), other: perRequestMs(cpu.otherS), machineBusyShare: Number((cpu.machineBusyS / cpu.capacityS).toFixed(2)) } : null,
       oneAtATime: { requests: single.requests, requestsPerSecond: single.requestsPerSecond, p50_ms: single.p50_ms, p99_ms: single.p99_ms },
       openLoop: open.map(({ arrivalsPerSecond, requests, requestsPerSecond, p50_ms, p90_ms, p99_ms, max_ms }) => ({ arrivalsPerSecond, requests, requestsPerSecond, p50_ms, p90_ms, p99_ms, max_ms, pass: p99_ms < 5 })),
       openLoopNote: `requests arriving at random (Poisson) at a mean rate over up to ${concurrency} connections, as independent clients send them; latency from arrival, so waiting for a socket counts. Supplementary: the issue's target is the closed-loop row`,
@@ -156,6 +164,8 @@ export async function runRepeatsSection(o: RepeatsSectionOptions): Promise<strin
       note: `closed loop: ${concurrency} requests always in flight, so p99 includes queueing behind the other ${concurrency - 1} (Little's law: latency ≈ in flight / throughput)`,
     };
     console.log(`repeats: precheck ${precheck.requests} requests at ${concurrency} concurrent, ${precheck.requestsPerSecond}/s, p50 ${precheck.p50_ms} ms, p99 ${precheck.p99_ms} ms (one at a time: p50 ${precheck.oneAtATime.p50_ms} ms, p99 ${precheck.oneAtATime.p99_ms} ms; ${open.map((r) => `open loop ${r.arrivalsPerSecond}/s: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`).join("; ")}) over ${precheck.exams.toLocaleString()} exams`);
+    const c = precheck.cpuPerRequestMs;
+    if (c) console.log(`repeats: CPU per precheck at ${concurrency} in flight: service ${c.service} ms, Postgres ${c.postgres} ms, other ${c.other} ms (machine busy ${Math.round(c.machineBusyShare * 100)}%)`);
 
     // On-ingest check cost: ingest M objects (half of them repeats), then detect.
     const m = o.ingestObjects ?? 400;

@@ -70,6 +70,9 @@ export function orderRules(rules: MappingRule[]): MappingRule[] {
     .map((x) => x.r);
 }
 
+/** Most mapping answers an ExamMapper keeps (see ExamMapper.memo). */
+const MEMO_LIMIT = 20_000;
+
 export class ExamMapper {
   private readonly compiled: CompiledRule[];
   /** Changes whenever the rule list changes: stored with each mapped row so a rule change remaps. */
@@ -84,7 +87,25 @@ export class ExamMapper {
       .slice(0, 16);
   }
 
+  /**
+   * Answers already worked out: the rules of a mapper never change, and the same few hundred
+   * descriptions and protocols recur across millions of exams (every precheck maps the request
+   * and each prior), so a hit skips the rule patterns. Emptied when full, to bound memory.
+   */
+  private readonly memo = new Map<string, { examCode: string; ruleId: string } | null>();
+
   map(key: MappingKey): { examCode: string; ruleId: string } | null {
+    const k = `${key.modality ?? ""}\u0001${key.trustOds ?? ""}\u0001${key.deviceId ?? ""}\u0001${key.description ?? "\u0002"}\u0001${key.protocols.join("\u0000")}`;
+    const known = this.memo.get(k);
+    if (known !== undefined) return known;
+    const hit = this.match(key);
+    const found = hit && Object.freeze(hit); // shared by every caller asking the same
+    if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+    this.memo.set(k, found);
+    return found;
+  }
+
+  private match(key: MappingKey): { examCode: string; ruleId: string } | null {
     for (const { rule, test } of this.compiled) {
       if (rule.modality != null && rule.modality !== key.modality) continue;
       if (rule.trustOds != null && rule.trustOds !== key.trustOds) continue;
