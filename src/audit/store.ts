@@ -5,6 +5,7 @@
  */
 import { and, count, desc, eq, gte, lt, type SQL } from "drizzle-orm";
 import type { SievertDb } from "../db/client.ts";
+import { preparedRows } from "../db/prepared.ts";
 import { auditLog } from "../db/schema.ts";
 
 export interface AuditInput {
@@ -48,8 +49,36 @@ function auditRow(r: AuditInput): AuditRow {
   };
 }
 
-/** Most records in one INSERT (13 parameters each, well under Postgres's 65 535 per statement). */
+/** Most records in one INSERT. */
 const MAX_BATCH = 1000;
+
+/**
+ * Any number of records in one fixed statement: the batch is one JSON parameter (nulls survive
+ * JSON, where postgres.js's array parameters lose them), so the statement is prepared once per
+ * connection whatever the batch size (src/db/prepared.ts).
+ */
+const INSERT_AUDIT_SQL = `INSERT INTO audit_log (at, token_id, actor, role, actor_trusts, action, method, route, resource, data_trust, status, reason)
+SELECT at, token_id, actor, role, actor_trusts, action, method, route, resource, data_trust, status, reason
+FROM jsonb_to_recordset($1::text::jsonb)
+  AS r(at timestamptz, token_id integer, actor text, role text, actor_trusts jsonb, action text, method text, route text, resource text, data_trust text, status integer, reason text)`;
+
+async function insertAuditRows(db: SievertDb, rows: AuditRow[]): Promise<void> {
+  const records = rows.map((r) => ({
+    at: (r.at instanceof Date ? r.at : new Date()).toISOString(),
+    token_id: r.tokenId ?? null,
+    actor: r.actor,
+    role: r.role,
+    actor_trusts: r.actorTrusts,
+    action: r.action,
+    method: r.method,
+    route: r.route,
+    resource: r.resource ?? null,
+    data_trust: r.dataTrust ?? null,
+    status: r.status,
+    reason: r.reason ?? null,
+  }));
+  await preparedRows(db, INSERT_AUDIT_SQL, [JSON.stringify(records)]);
+}
 
 /**
  * Group commit for the audit log. A record is written before its answer is sent, so each
@@ -79,7 +108,7 @@ class AuditWriter {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          await this.db.insert(auditLog).values(batch.map((b) => b.row));
+          await insertAuditRows(this.db, batch.map((b) => b.row));
           for (const b of batch) b.done();
         } catch (err) {
           for (const b of batch) b.done(err ?? new Error("audit insert failed"));

@@ -7,16 +7,16 @@
  * comparable recent exam exists, when and where, and where its images can be viewed; it is
  * advisory; it never mentions cumulative dose and never advises against imaging.
  */
-import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { SievertDb } from "../db/client.ts";
+import { preparedRows } from "../db/prepared.ts";
 import { emptyIdentity } from "../dicom/dose-report.ts";
 import { patientLink, type LinkageScope, type PatientLink } from "../linkage/link.ts";
 import { validateNhsNumber } from "../linkage/nhs-number.ts";
 import { catalogueExam, examMapperFor, mapStudy, resolveRequestedExam } from "./exams.ts";
 import { imageLocation, type ImageLocation } from "./locations.ts";
 import { rulesFor } from "./store.ts";
-import { HOUR_MS, examTime, rows } from "./sql.ts";
+import { HOUR_MS, examTime } from "./sql.ts";
 import type { RuleSet } from "./rules.ts";
 
 const ODS = z.string().trim().min(3).max(9).regex(/^[A-Za-z0-9]+$/, "an ODS code (letters and digits)");
@@ -97,6 +97,20 @@ export interface PrecheckContext {
   /** Rules in force (default: the shipped rules with this database's overrides). */
   rules?: RuleSet;
 }
+
+/**
+ * A patient's studies in a date range: $1 the link's pseudonyms (text[]), $2 the trust for a
+ * trust-local link (else null: consortium-wide), $3/$4 the date range. One fixed text, so it is
+ * prepared once per connection (src/db/prepared.ts).
+ */
+const PRIORS_SQL = `SELECT s.id, s.study_instance_uid, s.trust_ods, t.name AS trust_name, s.modality, s.study_date::text AS study_date,
+       s.study_datetime, s.accession_number, s.description,
+       (SELECT array_agg(DISTINCT o.device_id) FILTER (WHERE o.device_id IS NOT NULL) FROM dose_objects o WHERE o.study_id = s.id) AS device_ids,
+       (SELECT array_agg(DISTINCT e.protocol) FILTER (WHERE e.protocol IS NOT NULL AND coalesce(e.acquisition_type <> 'Constant Angle Acquisition', true))
+          FROM dose_objects o JOIN irradiation_events e ON e.dose_object_id = o.id WHERE o.study_id = s.id) AS protocols
+FROM studies s LEFT JOIN trusts t ON t.ods = s.trust_ods
+WHERE s.patient_pseudonym = ANY($1::text[]) AND ($2::text IS NULL OR s.trust_ods = $2::text)
+  AND s.study_date BETWEEN $3::date AND $4::date`;
 
 interface PriorRow extends Record<string, unknown> {
   id: number;
@@ -180,19 +194,7 @@ export async function findComparablePriors(db: SievertDb, request: PrecheckReque
     const toDate = new Date(at + 24 * HOUR_MS).toISOString().slice(0, 10);
     const found = new Map<number, PriorRow>();
     for (const link of links) {
-      const trustFilter = link.scope === "trust" ? sql`AND s.trust_ods = ${link.trustOds}` : sql``;
-      const list = sql.join(link.pseudonyms.map((p) => sql`${p}`), sql`, `);
-      const r = await rows<PriorRow>(
-        db,
-        sql`SELECT s.id, s.study_instance_uid, s.trust_ods, t.name AS trust_name, s.modality, s.study_date::text AS study_date,
-                   s.study_datetime, s.accession_number, s.description,
-                   (SELECT array_agg(DISTINCT o.device_id) FILTER (WHERE o.device_id IS NOT NULL) FROM dose_objects o WHERE o.study_id = s.id) AS device_ids,
-                   (SELECT array_agg(DISTINCT e.protocol) FILTER (WHERE e.protocol IS NOT NULL AND coalesce(e.acquisition_type <> 'Constant Angle Acquisition', true))
-                      FROM dose_objects o JOIN irradiation_events e ON e.dose_object_id = o.id WHERE o.study_id = s.id) AS protocols
-            FROM studies s LEFT JOIN trusts t ON t.ods = s.trust_ods
-            WHERE s.patient_pseudonym IN (${list}) ${trustFilter}
-              AND s.study_date BETWEEN ${fromDate}::date AND ${toDate}::date`,
-      );
+      const r = await preparedRows<PriorRow>(db, PRIORS_SQL, [link.pseudonyms, link.scope === "trust" ? link.trustOds : null, fromDate, toDate]);
       for (const row of r) found.set(row.id, row);
     }
     for (const row of found.values()) {

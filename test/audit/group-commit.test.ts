@@ -32,11 +32,24 @@ const record = (i: number): AuditInput => ({
 
 describe("audit group commit", () => {
   it("300 concurrent writes: each resolves with its record stored, in fewer statements than records", async () => {
+    // Count the statements sent to the driver (postgres.js `unsafe`, PGlite `query`).
     let statements = 0;
+    const client = (opened.db as unknown as { $client: object }).$client;
+    const countingClient = new Proxy(client, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if ((prop === "unsafe" || prop === "query") && typeof v === "function") {
+          return (...args: unknown[]) => {
+            statements++;
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
     const counting = new Proxy(opened.db, {
       get(target, prop, receiver) {
-        if (prop === "insert") statements++;
-        return Reflect.get(target, prop, receiver) as unknown;
+        return prop === "$client" ? countingClient : (Reflect.get(target, prop, receiver) as unknown);
       },
     });
     const seenAtResolve: number[] = [];
@@ -55,6 +68,10 @@ describe("audit group commit", () => {
     expect(stored).toHaveLength(300);
     expect(new Set(stored.map((r) => r.actor)).size).toBe(300);
     expect(stored.find((r) => r.actor === "reader 7")).toEqual({ actor: "reader 7", resource: "requestingTrust=RVV n=7", dataTrust: "RVV" });
+    expect(stored.find((r) => r.actor === "reader 8")).toEqual({ actor: "reader 8", resource: "requestingTrust=RVV n=8", dataTrust: null }); // a null stays null
+    const [one] = await opened.db.select().from(auditLog).where(sql`${auditLog.actor} = 'reader 9'`);
+    expect(one).toMatchObject({ tokenId: null, role: "clinician", actorTrusts: ["RVV"], action: "precheck", method: "POST", route: "/api/v1/precheck", status: 200, reason: null });
+    expect(one!.at).toBeInstanceOf(Date);
     expect(statements).toBeGreaterThanOrEqual(2); // the first goes alone, the rest wait for it
     expect(statements).toBeLessThan(300);
   });
