@@ -8,11 +8,13 @@
  * 3. DRL comparison latency: sql/analytics/drl-comparison.sql on DuckDB (2 threads) vs the same
  *    question on Postgres alone (percentile_cont per trust × device × exam × age band, the
  *    reference), in the same run.
- * 4. Optional larger sizes (--duck-sizes 10000000,50000000): events generated directly inside
- *    DuckDB (no Postgres, no sync) to time the DRL comparison at scale.
+ * 4. Optional larger sizes (--duck-sizes 10000000,50000000): events and exam_facts generated
+ *    directly inside DuckDB (no Postgres, no copy), then the stored dose values built as the sync
+ *    builds them, to time the DRL comparison at scale.
  * Writes bench/results/analytics.json (unless --no-write).
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,6 +24,7 @@ import { openDatabase } from "../src/db/client.ts";
 import { AnalyticsService } from "../src/analytics/service.ts";
 import { answerRows } from "../src/analytics/export.ts";
 import { AnalyticsStore } from "../src/analytics/store.ts";
+import { rebuildDoseValues } from "../src/analytics/dose-values.ts";
 import { questionParams, questionSql } from "../src/analytics/questions.ts";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -90,7 +93,7 @@ SELECT trust_ods, device_id, description, age_band, 'ctdivol', count(*), percent
 async function generateDuck(store: AnalyticsStore, n: number): Promise<void> {
   const studiesN = Math.ceil(n / 5);
   await store.write(async (c) => {
-    for (const t of ["objects", "events", "exam_facts", "trusts", "devices"]) await c.run(`DELETE FROM ${t}`);
+    for (const t of ["objects", "events", "exam_facts", "dose_value_rows", "dose_groups", "dose_phantoms", "trusts", "devices"]) await c.run(`DELETE FROM ${t}`);
     await c.run(`INSERT INTO trusts SELECT 'T' || g, 'Trust ' || g FROM range(1, 5) t(g)`);
     await c.run(`INSERT INTO devices SELECT g, 'T' || (1 + g % 4), 'CT' || g, NULL, NULL, NULL FROM range(1, 21) t(g)`);
     await c.run(`
@@ -114,6 +117,10 @@ async function generateDuck(store: AnalyticsStore, n: number): Promise<void> {
              sum(e.dlp_mgycm), NULL, NULL, NULL, NULL, 'b.o.' || e.study_id,
              ${codeList}[1 + CAST((e.study_id / 20) % 8 AS INTEGER)], NULL, 'bench'
       FROM events e GROUP BY e.study_id, e.device_id`);
+    // the stored long-form dose values, as the sync builds them (sql/analytics/_build_dose_values.sql)
+    await c.run("CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT study_id FROM exam_facts");
+    await rebuildDoseValues(c);
+    await c.run("DROP TABLE touched");
     await c.run("CHECKPOINT");
   });
 }
@@ -126,19 +133,22 @@ async function duckDrl(store: AnalyticsStore): Promise<number> {
   });
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      n: { type: "string", default: "1000000" },
-      "duck-sizes": { type: "string", default: "" },
-      runs: { type: "string", default: "3" },
-      "no-write": { type: "boolean", default: false },
-    },
-  });
-  const n = Number(values.n);
-  const runs = Number(values.runs);
-  const duckSizes = values["duck-sizes"] ? values["duck-sizes"].split(",").map(Number) : [];
-  const url = process.env.DATABASE_URL || DEFAULT_URL;
+export interface AnalyticsSectionOptions {
+  /** Events generated in Postgres and synced (default 1M). */
+  n?: number;
+  /** DuckDB-only sizes for the DRL comparison at scale (e.g. [10_000_000, 50_000_000]). */
+  duckSizes?: number[];
+  runs?: number;
+  write?: boolean;
+  databaseUrl?: string;
+}
+
+/** The analytics section of `npm run bench` (also runnable alone); returns the file written, if any. */
+export async function runAnalyticsSection(options: AnalyticsSectionOptions = {}): Promise<string | null> {
+  const n = options.n ?? 1_000_000;
+  const runs = options.runs ?? 3;
+  const duckSizes = options.duckSizes ?? [];
+  const url = options.databaseUrl || process.env.DATABASE_URL || DEFAULT_URL;
   const schema = `bench_analytics_${randomBytes(4).toString("hex")}`;
   const work = mkdtempSync(join(tmpdir(), "sievert-bench-analytics-"));
   const result: Record<string, unknown> = {
@@ -199,11 +209,26 @@ async function main(): Promise<void> {
     await opened.close();
     rmSync(work, { recursive: true, force: true });
   }
-  if (!values["no-write"]) {
-    mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-    writeFileSync(new URL("./results/analytics.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
-    console.log("wrote bench/results/analytics.json");
-  }
+  if (options.write === false) return null;
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(new URL("./results/analytics.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  console.log("wrote bench/results/analytics.json");
+  return "bench/results/analytics.json";
 }
 
-await main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      n: { type: "string", default: "1000000" },
+      "duck-sizes": { type: "string", default: "" },
+      runs: { type: "string", default: "3" },
+      "no-write": { type: "boolean", default: false },
+    },
+  });
+  await runAnalyticsSection({
+    n: Number(values.n),
+    runs: Number(values.runs),
+    duckSizes: values["duck-sizes"] ? values["duck-sizes"].split(",").map(Number) : [],
+    write: !values["no-write"],
+  });
+}

@@ -6,13 +6,15 @@
  *   3. stow    RDSRs/s received over STOW-RS into Postgres vs dcmtk storescp over C-STORE (bench/stow.ts)
  *   4. dimse   RDSRs/s received over C-STORE by Sievert's SCP into Postgres vs dcmtk storescp (bench/dimse.ts)
  *   5. repeats precheck latency at 200 concurrent requests over bulk-loaded exams, on-ingest check cost (bench/repeats.ts)
+ *   6. analytics sync rows/s Postgres → DuckDB and DRL comparison latency, DuckDB vs Postgres alone at 1M events,
+ *      DuckDB alone at 10M and 50M (bench/analytics.ts)
  *
  * Prints a table per section and writes bench/results/<section>.json. A section whose module,
  * corpus, tool or server is missing is skipped with the reason; the exit status is non-zero
  * only for a real error (an exception from the code under test, the database or this script).
  *
  * Options (after `npm run bench --`):
- *   --only parse|ingest      run one section
+ *   --only SECTION           run one section: parse, ingest, stow, dimse, repeats, analytics
  *   --n N                    synthetic objects for the Postgres run (default 2000)
  *   --pglite-n N             PGlite run on an even sample of the same input (default: all of it)
  *   --concurrency C          ingest workers (default 8)
@@ -21,6 +23,8 @@
  *   --quick                  small sizes for a smoke run; results are not written
  *   --no-write               do not write bench/results/*.json
  *   --corpus DIR             another corpus folder (default ../shared/rdsr-corpus)
+ *   --analytics-n N          analytics: events generated in Postgres and synced (default 1000000)
+ *   --duck-sizes N,N         analytics: DuckDB-only sizes for the DRL comparison (default 10000000,50000000)
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -32,8 +36,9 @@ import { runParseSection, saveParse } from "./parse-bench.ts";
 import { runStowSection, saveStow } from "./stow.ts";
 import { runDimseSection } from "./dimse.ts";
 import { runRepeatsSection } from "./repeats.ts";
+import { runAnalyticsSection } from "./analytics.ts";
 
-const SECTIONS = ["parse", "ingest", "stow", "dimse", "repeats"] as const;
+const SECTIONS = ["parse", "ingest", "stow", "dimse", "repeats", "analytics"] as const;
 type Section = (typeof SECTIONS)[number];
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -55,6 +60,8 @@ async function main(): Promise<number> {
       quick: { type: "boolean", default: false },
       "no-write": { type: "boolean", default: false },
       corpus: { type: "string" },
+      "analytics-n": { type: "string" },
+      "duck-sizes": { type: "string" },
     },
     allowPositionals: false,
   });
@@ -125,6 +132,12 @@ async function main(): Promise<number> {
 
   if (run("repeats")) {
     const file = await runRepeatsSection({ databaseUrl, write, ...(quick ? { exams: 100_000, seconds: 3, ingestObjects: 50 } : {}) });
+    if (file) written.push(file);
+  }
+
+  if (run("analytics")) {
+    const duckSizes = (values["duck-sizes"] ?? (quick ? "" : "10000000,50000000")).split(",").filter(Boolean).map((x) => positiveInt("duck-sizes", x, 0));
+    const file = await runAnalyticsSection({ n: positiveInt("analytics-n", values["analytics-n"], quick ? 100_000 : 1_000_000), duckSizes, write, databaseUrl });
     if (file) written.push(file);
   }
 

@@ -36,3 +36,28 @@ CREATE TABLE IF NOT EXISTS exam_facts (
   activity_mbq DOUBLE, first_sop VARCHAR,
   exam_code VARCHAR, map_rule VARCHAR, map_version VARCHAR
 );
+-- dose_values in long form, materialised by the sync for the studies it touches (built by
+-- _build_dose_values.sql from exam_facts and events; the questions read the view dose_values in
+-- _views.sql). One row per comparable dose value, with the keys the questions group and filter
+-- by, plus three columns that make the DRL comparison cheap at tens of millions of values:
+--   group_key    : dose_groups' code for (trust, device, standard exam, age band, quantity),
+--                  negative for exams not mapped to a standard exam
+--   phantom_code : dose_phantoms' code for phantom (a small integer to group by)
+--   period_month : the study month as an integer, (year + 300000) × 12 + month − 1 (never negative,
+--                  so integer division gives quarters and years), for period_key (_views.sql)
+--   value_bucket : value_bucket(value), an order-preserving bucket (_views.sql) for exact quantiles
+--   exam_first   : true on one value per exam instance × quantity, false on the others, NULL when
+--                  the study has more than one exam instance on that device (PET-CT: CT and NM), so
+--                  counting exams is count(*) FILTER (WHERE exam_first) plus count(DISTINCT study_id)
+--                  over the NULL rows only — the same number as count(DISTINCT study_id)
+-- (copy version 3).
+CREATE TABLE IF NOT EXISTS dose_value_rows (
+  level VARCHAR, study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE,
+  age_band VARCHAR, age_known BOOLEAN, patient_age_years DOUBLE, exam_code VARCHAR, quantity VARCHAR,
+  value DOUBLE, phantom VARCHAR, event_id INTEGER, sop_instance_uid VARCHAR,
+  group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER, period_month INTEGER
+);
+CREATE TABLE IF NOT EXISTS dose_groups (
+  group_key INTEGER, trust_ods VARCHAR, device_id INTEGER, exam_code VARCHAR, age_band VARCHAR, quantity VARCHAR
+);
+CREATE TABLE IF NOT EXISTS dose_phantoms (phantom_code INTEGER, phantom VARCHAR);

@@ -1,6 +1,7 @@
 -- Shared views and macros for the questions (support file, created on open; not a question).
 -- dose_values: every comparable dose value in long form, one row per value, with the keys the
--- questions group by. Quantity names carry their unit (ref_quantities gives it separately).
+-- questions group by (stored in dose_value_rows by the sync, _build_dose_values.sql). Quantity
+-- names carry their unit (ref_quantities gives it separately).
 --   exam level : dlp_mGycm (CT, per complete examination: sum of event DLPs), dap_Gycm2
 --                (DX/CR/RF/XA, sum per examination), activity_MBq and activity_MBq_per_kg (NM/PT)
 --   event level: ctdivol_mGy (CT, per sequence, localisers excluded), agd_mGy (MG, per view)
@@ -17,30 +18,34 @@ CREATE OR REPLACE MACRO interpolated_percentile(l, p) AS
     l[CAST(floor(1 + p * (len(l) - 1)) AS BIGINT)]
     + (1 + p * (len(l) - 1) - floor(1 + p * (len(l) - 1)))
       * (l[CAST(ceil(1 + p * (len(l) - 1)) AS BIGINT)] - l[CAST(floor(1 + p * (len(l) - 1)) AS BIGINT)]) END;
+-- The period of a stored dose value as an integer group key, from its period_month
+-- (dose_value_rows): month, quarter or year ($period of the questions); anything else is one
+-- period. NULL (no study date) stays NULL. period_key_label gives the same label period_label
+-- gives for any study date of that period.
+CREATE OR REPLACE MACRO period_key(m, p) AS
+  CASE WHEN p = 'month' THEN m WHEN p = 'quarter' THEN m // 3 WHEN p = 'year' THEN m // 12 ELSE m * 0 END;
+CREATE OR REPLACE MACRO period_key_label(k, p) AS
+  CASE WHEN k IS NULL THEN 'unknown'
+       WHEN p = 'month' THEN period_label(make_date(k // 12 - 300000, k % 12 + 1, 1), p)
+       WHEN p = 'quarter' THEN period_label(make_date(k // 4 - 300000, (k % 4) * 3 + 1, 1), p)
+       WHEN p = 'year' THEN period_label(make_date(k - 300000, 1, 1), p)
+       ELSE 'all' END;
+-- An order-preserving bucket of a dose value: x <= y implies value_bucket(x) <= value_bucket(y).
+-- 256 buckets per power of two (a bucket is 0.4 % wide), from the exact binary exponent e
+-- (log2 corrected by one either way, so no rounding of log2 can break the order) and the first
+-- 8 bits of the mantissa, x / 2^e in [1, 2), exact. Zero and below share the lowest bucket,
+-- +infinity and NaN the highest. drl-comparison.sql counts values per bucket to find which few
+-- buckets hold the order statistics behind the exact quartiles.
+CREATE OR REPLACE MACRO value_bucket_exp(x, e) AS
+  CASE WHEN pow(2.0, e) > x THEN e - 1 WHEN pow(2.0, e + 1) <= x THEN e + 1 ELSE e END;
+CREATE OR REPLACE MACRO value_bucket_at(x, e) AS
+  CAST(e * 256 + floor((x / pow(2.0, e) - 1) * 256) AS INTEGER);
+CREATE OR REPLACE MACRO value_bucket(x) AS
+  CASE WHEN x IS NULL THEN NULL
+       WHEN isnan(x) OR x = CAST('infinity' AS DOUBLE) THEN 2147483647
+       WHEN x <= 0 THEN -2147483647
+       ELSE value_bucket_at(x, value_bucket_exp(x, CAST(floor(log2(CASE WHEN x > 0 THEN x ELSE 1 END)) AS INTEGER))) END;
 CREATE OR REPLACE VIEW dose_values AS
-SELECT 'exam' AS level, f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
-       f.patient_age_years, f.exam_code, 'dlp_mGycm' AS quantity, f.dlp_total_mgycm AS value, f.ct_phantoms AS phantom,
-       NULL::INTEGER AS event_id, f.first_sop AS sop_instance_uid
-FROM exam_facts f WHERE f.modality = 'CT' AND f.dlp_total_mgycm IS NOT NULL
-UNION ALL
-SELECT 'exam', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
-       f.patient_age_years, f.exam_code, 'dap_Gycm2', f.dap_total_gycm2, NULL, NULL, f.first_sop
-FROM exam_facts f WHERE f.modality IN ('DX', 'CR', 'RF', 'XA') AND f.dap_total_gycm2 IS NOT NULL
-UNION ALL
-SELECT 'exam', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
-       f.patient_age_years, f.exam_code, 'activity_MBq', f.activity_mbq, NULL, NULL, f.first_sop
-FROM exam_facts f WHERE f.activity_mbq IS NOT NULL
-UNION ALL
-SELECT 'exam', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
-       f.patient_age_years, f.exam_code, 'activity_MBq_per_kg', f.activity_mbq / f.patient_weight_kg, NULL, NULL, f.first_sop
-FROM exam_facts f WHERE f.activity_mbq IS NOT NULL AND f.patient_weight_kg > 0
-UNION ALL
-SELECT 'event', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
-       f.patient_age_years, f.exam_code, 'ctdivol_mGy', e.ctdivol_mgy, e.phantom, e.event_id, NULL
-FROM events e JOIN exam_facts f ON f.study_id = e.study_id AND f.device_id = e.device_id AND f.modality = e.modality
-WHERE e.modality = 'CT' AND NOT e.is_localiser AND e.ctdivol_mgy IS NOT NULL
-UNION ALL
-SELECT 'event', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
-       f.patient_age_years, f.exam_code, 'agd_mGy', e.agd_mgy, NULL, e.event_id, NULL
-FROM events e JOIN exam_facts f ON f.study_id = e.study_id AND f.device_id = e.device_id AND f.modality = e.modality
-WHERE e.modality = 'MG' AND e.agd_mgy IS NOT NULL;
+SELECT level, study_id, device_id, modality, trust_ods, study_date, age_band, age_known,
+       patient_age_years, exam_code, quantity, value, phantom, event_id, sop_instance_uid
+FROM dose_value_rows;

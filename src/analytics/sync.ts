@@ -10,7 +10,8 @@
  * - Bulk path only: rows are read as arrays in keyset batches (next batch prefetched while the
  *   current one is appended) and written with DuckDB DataChunks through one appender; never
  *   row-by-row SQL text. All writes go through the store's single writer queue.
- * - Then exam_facts is rebuilt for the touched studies and new exam instances are mapped.
+ * - Then exam_facts is rebuilt for the touched studies, new exam instances are mapped, and the
+ *   long-form dose values (dose_value_rows) are rebuilt for the touched and remapped studies.
  */
 import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
 import { appendRows, appendRowsEncoded, type AppendTrace } from "./append.ts";
@@ -18,7 +19,8 @@ import type { SievertDb } from "../db/client.ts";
 import { pgQuery, type PgQuery, type PgRows } from "./pg-source.ts";
 export { appendRows };
 import { readSql, statements, type AnalyticsStore } from "./store.ts";
-import { remapExams } from "./exam-map-apply.ts";
+import { remapExamsOn } from "./exam-map-apply.ts";
+import { rebuildDoseValues } from "./dose-values.ts";
 import type { ExamMapper } from "./mapping.ts";
 
 export interface SyncOptions {
@@ -134,9 +136,10 @@ const EVENT_ENCODED = new Set(["modality", "event_datetime", "protocol", "target
 /**
  * Version of the copied columns. A copy made by an older version lacks values in newer columns
  * (version 2 added the survey columns: fluoro time, RP dose, mAs, compression thickness,
- * laterality, view), so the next sync rebuilds it once.
+ * laterality, view; version 3 the stored dose values: dose_value_rows, dose_groups and
+ * dose_phantoms), so the next sync rebuilds it once.
  */
-export const COPY_VERSION = "2";
+export const COPY_VERSION = "3";
 
 async function copyTable(
   store: AnalyticsStore,
@@ -235,7 +238,7 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   });
   if (options.rebuild || stale) {
     await store.write(async (c) => {
-      for (const t of ["objects", "events", "exam_facts", "sync_state"]) await c.run(`DELETE FROM ${t}`);
+      for (const t of ["objects", "events", "exam_facts", "dose_value_rows", "dose_groups", "dose_phantoms", "sync_state"]) await c.run(`DELETE FROM ${t}`);
     });
   }
   await copyDimensions(store, q);
@@ -249,11 +252,14 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   );
 
   const tFacts = performance.now();
-  let studiesRebuilt = 0;
+  let tMap = tFacts;
+  let tValues = tFacts;
   const lateStudies = [...new Set([...objects.lateStudies, ...events.lateStudies])];
-  if (objects.copied + events.copied + lateStudies.length > 0) {
-    studiesRebuilt = await store.write(async (c) => {
-      await c.run("CREATE OR REPLACE TEMP TABLE touched (study_id INTEGER)");
+  const copiedAny = objects.copied + events.copied + lateStudies.length > 0;
+  const { studiesRebuilt, mapped } = await store.write(async (c) => {
+    await c.run("CREATE OR REPLACE TEMP TABLE touched (study_id INTEGER)");
+    let n = 0;
+    if (copiedAny) {
       await c.run(
         `INSERT INTO touched SELECT DISTINCT study_id FROM (
            SELECT study_id FROM objects WHERE object_id > $o
@@ -261,15 +267,22 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
            UNION ALL SELECT unnest($late::INTEGER[]))`,
         { o: objects.from, e: events.from, late: lateStudies.length ? `[${lateStudies.join(",")}]` : "[]" },
       );
-      const n = Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]);
+      n = Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]);
       for (const s of statements(readSql("_build_exam_facts.sql"))) await c.run(s);
-      await c.run("DROP TABLE touched");
-      return n;
-    });
+    }
+    tMap = performance.now();
+    const m = await remapExamsOn(c, mapper);
+    tValues = performance.now();
+    // studies whose standard exam changed outside this batch (the rules changed) get new dose values too
+    await c.run("INSERT INTO touched SELECT study_id FROM remapped EXCEPT SELECT study_id FROM touched");
+    if (Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]) > 0) await rebuildDoseValues(c);
+    await c.run("DROP TABLE touched");
+    await c.run("DROP TABLE remapped");
+    return { studiesRebuilt: n, mapped: m };
+  });
+  if (process.env.SIEVERT_SYNC_TRACE) {
+    console.error(`exam_facts ${(tMap - tFacts).toFixed(0)} ms, mapping ${(tValues - tMap).toFixed(0)} ms, dose values ${(performance.now() - tValues).toFixed(0)} ms`);
   }
-  const tMap = performance.now();
-  const mapped = await remapExams(store, mapper);
-  if (process.env.SIEVERT_SYNC_TRACE) console.error(`exam_facts ${(tMap - tFacts).toFixed(0)} ms, mapping ${(performance.now() - tMap).toFixed(0)} ms`);
   await store.write(async (c) => {
     await setState(c, "last_sync", new Date().toISOString());
     await setState(c, "copy_version", COPY_VERSION);

@@ -1,0 +1,90 @@
+-- Rebuilds dose_value_rows (the rows behind the dose_values view) for the studies in temp table
+-- `touched(study_id)`, after exam_facts has been rebuilt and mapped for them (support step of
+-- the sync and of remapping, not a question). The values are those the dose_values view used
+-- to compute at query time (_views.sql describes them):
+--   exam level : dlp_mGycm (CT: sum of event DLPs), dap_Gycm2 (DX/CR/RF/XA), activity_MBq and
+--                activity_MBq_per_kg (administered activity / weight, weight > 0)
+--   event level: ctdivol_mGy (CT sequences, localisers excluded), agd_mGy (MG views), kept only
+--                when their exam instance (study × device × modality) is in exam_facts
+-- exam_first marks one value per exam instance × quantity (the exam-level row, or the event with
+-- the lowest id) and is NULL for every value of a study with more than one exam instance on the
+-- same device, where only count(DISTINCT study_id) counts exams right.
+-- Group keys are new codes for new (trust, device, exam, age band, quantity) combinations,
+-- negative when the exam is not mapped (exam_code NULL); phantom codes likewise for new phantoms.
+DELETE FROM dose_value_rows WHERE study_id IN (SELECT study_id FROM touched);
+INSERT INTO dose_groups
+SELECT CASE WHEN k.exam_code IS NULL THEN -1 ELSE 1 END
+         * ((SELECT coalesce(max(abs(group_key)), 0) FROM dose_groups)
+            + CAST(row_number() OVER (ORDER BY k.trust_ods, k.device_id, k.exam_code, k.age_band, k.quantity) AS INTEGER)),
+       k.trust_ods, k.device_id, k.exam_code, k.age_band, k.quantity
+FROM (
+  SELECT DISTINCT f.trust_ods, f.device_id, f.exam_code, f.age_band, q.quantity
+  FROM exam_facts f
+  CROSS JOIN (SELECT unnest(['dlp_mGycm', 'dap_Gycm2', 'activity_MBq', 'activity_MBq_per_kg', 'ctdivol_mGy', 'agd_mGy']) AS quantity) q
+  WHERE f.study_id IN (SELECT study_id FROM touched)
+) k
+WHERE NOT EXISTS (
+  SELECT 1 FROM dose_groups g
+  WHERE g.trust_ods IS NOT DISTINCT FROM k.trust_ods AND g.device_id = k.device_id
+    AND g.exam_code IS NOT DISTINCT FROM k.exam_code AND g.age_band = k.age_band AND g.quantity = k.quantity
+);
+INSERT INTO dose_phantoms
+SELECT (SELECT coalesce(max(phantom_code), 0) FROM dose_phantoms) + CAST(row_number() OVER (ORDER BY k.phantom) AS INTEGER), k.phantom
+FROM (
+  SELECT ct_phantoms AS phantom FROM exam_facts WHERE study_id IN (SELECT study_id FROM touched) AND ct_phantoms IS NOT NULL
+  UNION
+  SELECT phantom FROM events WHERE study_id IN (SELECT study_id FROM touched) AND phantom IS NOT NULL
+) k
+WHERE k.phantom NOT IN (SELECT phantom FROM dose_phantoms);
+INSERT INTO dose_value_rows
+WITH f AS (
+  SELECT * FROM exam_facts WHERE study_id IN (SELECT study_id FROM touched)
+), shared AS (
+  SELECT study_id, device_id FROM f GROUP BY study_id, device_id HAVING count(*) > 1
+), fk AS (
+  SELECT f.*, s.study_id IS NOT NULL AS shared FROM f LEFT JOIN shared s ON s.study_id = f.study_id AND s.device_id = f.device_id
+), ev AS (
+  SELECT event_id, study_id, device_id, modality, ctdivol_mgy, agd_mgy, phantom
+  FROM events
+  WHERE study_id IN (SELECT study_id FROM touched)
+    AND ((modality = 'CT' AND NOT is_localiser AND ctdivol_mgy IS NOT NULL) OR (modality = 'MG' AND agd_mgy IS NOT NULL))
+), firsts AS (
+  SELECT study_id, device_id, modality, min(event_id) AS first_event_id FROM ev GROUP BY study_id, device_id, modality
+), x AS (
+  SELECT 'exam' AS level, f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
+         f.patient_age_years, f.exam_code, 'dlp_mGycm' AS quantity, f.dlp_total_mgycm AS value, f.ct_phantoms AS phantom,
+         NULL::INTEGER AS event_id, f.first_sop AS sop_instance_uid, CASE WHEN NOT f.shared THEN true END AS exam_first
+  FROM fk f WHERE f.modality = 'CT' AND f.dlp_total_mgycm IS NOT NULL
+  UNION ALL
+  SELECT 'exam', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
+         f.patient_age_years, f.exam_code, 'dap_Gycm2', f.dap_total_gycm2, NULL, NULL, f.first_sop, CASE WHEN NOT f.shared THEN true END
+  FROM fk f WHERE f.modality IN ('DX', 'CR', 'RF', 'XA') AND f.dap_total_gycm2 IS NOT NULL
+  UNION ALL
+  SELECT 'exam', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
+         f.patient_age_years, f.exam_code, 'activity_MBq', f.activity_mbq, NULL, NULL, f.first_sop, CASE WHEN NOT f.shared THEN true END
+  FROM fk f WHERE f.activity_mbq IS NOT NULL
+  UNION ALL
+  SELECT 'exam', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
+         f.patient_age_years, f.exam_code, 'activity_MBq_per_kg', f.activity_mbq / f.patient_weight_kg, NULL, NULL, f.first_sop,
+         CASE WHEN NOT f.shared THEN true END
+  FROM fk f WHERE f.activity_mbq IS NOT NULL AND f.patient_weight_kg > 0
+  UNION ALL
+  SELECT 'event', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
+         f.patient_age_years, f.exam_code,
+         CASE WHEN e.modality = 'CT' THEN 'ctdivol_mGy' ELSE 'agd_mGy' END,
+         CASE WHEN e.modality = 'CT' THEN e.ctdivol_mgy ELSE e.agd_mgy END,
+         CASE WHEN e.modality = 'CT' THEN e.phantom END,
+         e.event_id, NULL, CASE WHEN NOT f.shared THEN e.event_id = fe.first_event_id END
+  FROM ev e
+  JOIN fk f ON f.study_id = e.study_id AND f.device_id = e.device_id AND f.modality = e.modality
+  JOIN firsts fe ON fe.study_id = e.study_id AND fe.device_id = e.device_id AND fe.modality = e.modality
+)
+SELECT x.level, x.study_id, x.device_id, x.modality, x.trust_ods, x.study_date, x.age_band, x.age_known,
+       x.patient_age_years, x.exam_code, x.quantity, x.value, x.phantom, x.event_id, x.sop_instance_uid,
+       g.group_key, value_bucket(x.value), x.exam_first, p.phantom_code,
+       (year(x.study_date) + 300000) * 12 + month(x.study_date) - 1
+FROM x
+JOIN dose_groups g
+  ON g.trust_ods IS NOT DISTINCT FROM x.trust_ods AND g.device_id = x.device_id
+ AND g.exam_code IS NOT DISTINCT FROM x.exam_code AND g.age_band = x.age_band AND g.quantity = x.quantity
+LEFT JOIN dose_phantoms p ON p.phantom = x.phantom;
