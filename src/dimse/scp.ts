@@ -334,17 +334,8 @@ class SievertScp extends Scp {
 
     const respond = (s: StoreStatus, result: StoreResult | null): void => {
       this.inFlight--;
-      const fields = {
-        callingAe: this.callingAe,
-        trust: this.trustOds,
-        sopInstanceUid,
-        outcome: result?.outcome ?? "failed",
-        status: `0x${s.status.toString(16).padStart(4, "0")}`,
-        ms: Date.now() - started,
-        ...(s.comment ? { reason: result?.reason ?? s.comment } : {}),
-      };
-      if (s.status === STATUS.SUCCESS) this.ctx.logger.info(fields, "object received");
-      else this.ctx.logger.warn(fields, "object refused");
+      const ms = Date.now() - started;
+      // The answer first (the sender is waiting for it), then the log line.
       if (!this.sock.destroyed) {
         const pcId = received?.presentationContextId;
         const { messageId } = incoming;
@@ -365,6 +356,17 @@ class SievertScp extends Scp {
           incoming.answer?.(s);
         }
       }
+      const fields = {
+        callingAe: this.callingAe,
+        trust: this.trustOds,
+        sopInstanceUid,
+        outcome: result?.outcome ?? "failed",
+        status: `0x${s.status.toString(16).padStart(4, "0")}`,
+        ms,
+        ...(s.comment ? { reason: result?.reason ?? s.comment } : {}),
+      };
+      if (s.status === STATUS.SUCCESS) this.ctx.logger.info(fields, "object received");
+      else this.ctx.logger.warn(fields, "object refused");
       if (this.closing && this.inFlight === 0) this.sock.destroy();
     };
 

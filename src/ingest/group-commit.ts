@@ -47,6 +47,8 @@ interface PgClient {
 export interface GroupCommitOptions {
   /** Most objects in one transaction (default 16). */
   maxBatch?: number;
+  /** Groups being written at once, each on its own connection (default 1). */
+  maxInFlight?: number;
 }
 
 interface Waiting {
@@ -70,7 +72,8 @@ export class GroupCommit {
   private readonly client: PgClient | null;
   private readonly maxBatch: number;
   private readonly waiting: Waiting[] = [];
-  private writing = false;
+  private writing = 0;
+  private readonly maxInFlight: number;
   readonly stats: GroupCommitStats = { groups: 0, grouped: 0, single: 0, rolledBack: 0 };
 
   constructor(
@@ -81,7 +84,9 @@ export class GroupCommit {
     const pg = client as Partial<PgClient> | undefined;
     this.client = pg && typeof pg.reserve === "function" && typeof pg.unsafe === "function" ? (pg as PgClient) : null;
     this.maxBatch = options.maxBatch ?? 16;
+    this.maxInFlight = options.maxInFlight ?? 1;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new RangeError("GroupCommit: maxBatch must be ≥ 1");
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) throw new RangeError("GroupCommit: maxInFlight must be ≥ 1");
   }
 
   /** True when objects can share transactions (a Postgres server through postgres.js). */
@@ -106,13 +111,14 @@ export class GroupCommit {
   }
 
   private kick(): void {
-    if (this.writing || this.waiting.length === 0) return;
-    this.writing = true;
-    const batch = this.waiting.splice(0, this.maxBatch);
-    void this.write(batch).finally(() => {
-      this.writing = false;
-      this.kick();
-    });
+    while (this.writing < this.maxInFlight && this.waiting.length > 0) {
+      this.writing++;
+      const batch = this.waiting.splice(0, this.maxBatch);
+      void this.write(batch).finally(() => {
+        this.writing--;
+        this.kick();
+      });
+    }
   }
 
   private async write(batch: Waiting[]): Promise<void> {
