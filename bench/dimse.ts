@@ -234,7 +234,7 @@ export async function runDimseSection({ n, databaseUrl, write, concurrency = 4, 
   };
   const measured: Record<string, Measured[]> = { "storescp-1": [], "storescp-4": [], "sievert-1": [], "sievert-4": [] };
   const roundRatios: { oneAssociation: number; fourAssociations: number }[] = [];
-  let groupStats: unknown = null;
+  let groupStats: unknown;
   try {
     // Logging as in production (info: one line per object and per association; pino's default
     // destination, stdout, is written synchronously), to a sink.
