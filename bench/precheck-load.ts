@@ -5,7 +5,8 @@
  * patients and trusts), over keep-alive connections on loopback. Every latency is kept, so the
  * percentiles are exact, not histogram buckets.
  *
- * Input (JSON on stdin): { url, connections, seconds, bodies, arrivalsPerSecond? }.
+ * Input (JSON on stdin): { url, token, connections, seconds, bodies, arrivalsPerSecond? }; every
+ * request carries `Authorization: Bearer <token>`, as a clinical system's would.
  * - Closed loop (no arrivalsPerSecond): autocannon; each connection sends its next request when
  *   the previous answer arrives, so `connections` requests are always in flight. Latency is from
  *   writing the request to the end of the answer.
@@ -21,6 +22,7 @@ import autocannon from "autocannon";
 
 interface LoadInput {
   url: string;
+  token: string;
   connections: number;
   seconds: number;
   bodies: string[];
@@ -64,7 +66,7 @@ async function closedLoop(input: LoadInput): Promise<Tally> {
           {
             method: "POST",
             path: "/api/v1/precheck",
-            headers: { "content-type": "application/json" },
+            headers: { "content-type": "application/json", authorization: `Bearer ${input.token}` },
             setupRequest: (req) => ({ ...req, body: input.bodies[next++ % input.bodies.length]! }),
           },
         ],
@@ -87,7 +89,7 @@ async function openLoop(input: LoadInput, rate: number): Promise<Tally> {
   const inFlight = new Set<Promise<void>>();
   const send = (body: string, arrival: number): Promise<void> =>
     new Promise<void>((resolve) => {
-      const req = request({ host: hostname, port, path: "/api/v1/precheck", method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      const req = request({ host: hostname, port, path: "/api/v1/precheck", method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${input.token}` } }, (res) => {
         res.resume();
         res.on("end", () => {
           if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) tally.latencies.push(performance.now() - arrival);

@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import { createApp } from "../src/api/app.ts";
+import { createToken } from "../src/auth/index.ts";
 import { openDatabase } from "../src/db/client.ts";
 import { ingestBytes } from "../src/ingest/index.ts";
 import { pseudonymise } from "../src/linkage/index.ts";
@@ -50,7 +51,7 @@ const DESCRIPTIONS = ["CT Head", "CT Chest", "CT Abdomen Pelvis with contrast", 
 /** Open-loop rows: mean arrival rates (requests/s) at which latency is also measured. */
 const OPEN_LOOP_RATES = [200, 500];
 
-function runLoad(input: { url: string; connections: number; seconds: number; bodies: string[]; arrivalsPerSecond?: number }): Promise<LoadResult> {
+function runLoad(input: { url: string; token: string; connections: number; seconds: number; bodies: string[]; arrivalsPerSecond?: number }): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", LOAD_SCRIPT], { stdio: ["pipe", "pipe", "inherit"] });
     child.stdin.end(JSON.stringify(input));
@@ -117,26 +118,28 @@ export async function runRepeatsSection(o: RepeatsSectionOptions): Promise<strin
     }
 
     // HTTP server and load generator on loopback.
-    const app = createApp({ db, key: KEY, maxObjectBytes: 1 << 20 });
+    // As deployed: tokens on, a clinician's token for the four trusts (verified on every request; every precheck audited).
+    const app = createApp({ db, key: KEY, maxObjectBytes: 1 << 20, auth: { mode: "tokens" } });
+    const { token } = await createToken(db, { name: "bench clinician", role: "clinician", trusts: TRUSTS });
     const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
     await new Promise((r) => server.once("listening", r));
     const port = (server.address() as AddressInfo).port;
     const bodyFor = (i: number): string =>
       JSON.stringify({ patient: { nhsNumber: patients[i % patients.length] }, requestingTrust: TRUSTS[i % 4], exam: { text: DESCRIPTIONS[i % 5] }, at: "2025-06-01T20:00:00" });
     // Sanity: a request finds priors.
-    const check = await fetch(`http://127.0.0.1:${port}/api/v1/precheck`, { method: "POST", headers: { "content-type": "application/json" }, body: bodyFor(0) });
+    const check = await fetch(`http://127.0.0.1:${port}/api/v1/precheck`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: bodyFor(0) });
     if (check.status !== 200) throw new Error(`precheck answered HTTP ${check.status}: ${await check.text()}`);
     const found = ((await check.json()) as { priors: unknown[] }).priors.length;
     const bodies = Array.from({ length: Math.min(patients.length * 4, 4000) }, (_, i) => bodyFor(i));
     const url = `http://127.0.0.1:${port}`;
-    await runLoad({ url, connections: concurrency, seconds: 3, bodies }); // warm-up
-    const single = await runLoad({ url, connections: 1, seconds: 3, bodies }); // service time, one at a time
+    await runLoad({ url, token, connections: concurrency, seconds: 3, bodies }); // warm-up
+    const single = await runLoad({ url, token, connections: 1, seconds: 3, bodies }); // service time, one at a time
     const cpuBefore = cpuSnapshot();
-    const closed = await runLoad({ url, connections: concurrency, seconds, bodies });
+    const closed = await runLoad({ url, token, connections: concurrency, seconds, bodies });
     const cpu = cpuSplit(cpuBefore, cpus().length);
     const perRequestMs = (s: number): number => Number(((s * 1000) / Math.max(1, closed.requests)).toFixed(3));
     const open: LoadResult[] = [];
-    for (const rate of OPEN_LOOP_RATES) open.push(await runLoad({ url, connections: concurrency, seconds, bodies, arrivalsPerSecond: rate }));
+    for (const rate of OPEN_LOOP_RATES) open.push(await runLoad({ url, token, connections: concurrency, seconds, bodies, arrivalsPerSecond: rate }));
     await new Promise((r) => server.close(r));
     const bad = [single, closed, ...open].find((r) => r.non2xx > 0 || r.errors > 0);
     if (bad) throw new Error(`precheck load: ${bad.non2xx} non-2xx answers and ${bad.errors} errors at ${bad.connections} connections`);

@@ -8,6 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { desc, eq } from "drizzle-orm";
 import type { SievertDb } from "../db/client.ts";
+import { preparedRows } from "../db/prepared.ts";
 import { apiTokens } from "../db/schema.ts";
 import { isRole, type Role } from "./roles.ts";
 
@@ -106,11 +107,24 @@ export type TokenCheck =
 const lastTouched = new WeakMap<SievertDb, Map<number, number>>();
 const TOUCH_EVERY_MS = 60_000;
 
+/** The token row as verifyToken reads it (a prepared statement: src/db/prepared.ts). */
+const TOKEN_BY_PUBLIC_ID_SQL = `SELECT id, public_id AS "publicId", token_sha256 AS "tokenSha256", name, role, trusts, created_at AS "createdAt",
+       expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"
+FROM api_tokens WHERE public_id = $1 LIMIT 1`;
+type TokenRow = typeof apiTokens.$inferSelect & Record<string, unknown>;
+
+/** Timestamps as drizzle maps its timestamptz columns (a driver may hand them over as text). */
+function tokenRow(r: TokenRow): typeof apiTokens.$inferSelect {
+  const at = (v: unknown): Date | null => (v === null || v === undefined ? null : (apiTokens.createdAt.mapFromDriverValue(v as string) as Date));
+  return { ...r, createdAt: at(r.createdAt)!, expiresAt: at(r.expiresAt)!, revokedAt: at(r.revokedAt), lastUsedAt: at(r.lastUsedAt) };
+}
+
 /** Checks a presented token. Unknown and wrong-secret tokens are indistinguishable to the caller. */
 export async function verifyToken(db: SievertDb, presented: string, now: Date = new Date()): Promise<TokenCheck> {
   const m = TOKEN_RE.exec(presented.trim());
   if (!m) return { ok: false, reason: "malformed" };
-  const [row] = await db.select().from(apiTokens).where(eq(apiTokens.publicId, m[1]!)).limit(1);
+  const [raw] = await preparedRows<TokenRow>(db, TOKEN_BY_PUBLIC_ID_SQL, [m[1]!]); // every authenticated request: one round trip
+  const row = raw && tokenRow(raw);
   const expected = Buffer.from(row?.tokenSha256 ?? "0".repeat(64), "hex");
   const given = Buffer.from(sha256Hex(presented.trim()), "hex");
   const same = timingSafeEqual(expected, given);
