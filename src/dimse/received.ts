@@ -4,7 +4,9 @@
  * dcmjs-dimse collects a C-STORE data set's P-DATA fragments in the stream returned by
  * `Scp.createStoreWritableStream()` and then calls `createDatasetFromStoreWritableStream()`,
  * whose default decodes the bytes with dcmjs into a `Dataset` (slow, and dcmjs leaves
- * character sets to the caller: dcmjs-dimse issue #60). The SCP overrides both hooks:
+ * character sets to the caller: dcmjs-dimse issue #60). The SCP's own C-STORE path (scp.ts)
+ * writes the fragments into the same stream without going through dcmjs-dimse at all; on the
+ * dcmjs-dimse path (kept as the fallback) it overrides both hooks:
  * `ReceivedDataStream` keeps the raw fragments (up to a size cap; for images only those before
  * the top-level Pixel Data tag, found as they arrive by dicom/header-walker.ts, so pixel data is
  * never buffered), and the `Dataset` handed

@@ -6,9 +6,13 @@
  * context is accepted only for a dose SR class, a dose-carrying image class or Verification,
  * in a transfer syntax we read (sop-classes.ts). Anything else is rejected.
  *
- * C-STORE: the data set bytes as received (received.ts) go through the shared ingest queue
- * into `ingestBytes` (parse + store in one transaction). The response is sent only when that
- * has finished: success only after the commit, 0xC000 for an unreadable object (which is
+ * C-STORE: the SCP reads the command set itself and the data set fragments go straight into a
+ * ReceivedDataStream (received.ts, pdu.ts; dcmjs-dimse's decoding is bypassed for C-STORE, it
+ * still negotiates and handles every other message). The bytes go through the shared ingest
+ * queue into ingestBytes (parse + store in one transaction), with group commit on a Postgres
+ * server (ingest/group-commit.ts: objects of concurrent associations may share a transaction).
+ * The response, a PDU written directly, is sent only when that has finished: success only after
+ * the commit of the transaction holding the object, 0xC000 for an unreadable object (which is
  * quarantined), 0xA700 when the database failed (status.ts, domain.md §2.2). Nothing is
  * acknowledged before it is committed, so killing the process loses nothing acknowledged.
  *
