@@ -114,10 +114,14 @@ export class GroupCommit {
     while (this.writing < this.maxInFlight && this.waiting.length > 0) {
       this.writing++;
       const batch = this.waiting.splice(0, this.maxBatch);
-      void this.write(batch).finally(() => {
-        this.writing--;
-        this.kick();
-      });
+      void this.write(batch)
+        .catch((err: unknown) => {
+          for (const w of batch) w.reject(err); // not expected: write() settles every caller itself
+        })
+        .finally(() => {
+          this.writing--;
+          this.kick();
+        });
     }
   }
 
