@@ -22,7 +22,7 @@ interface PgliteClient {
 }
 
 /** Rows of `text` (placeholders `$1…`) with `params`. */
-export async function preparedRows<T extends Row = Row>(db: SievertDb, text: string, params: unknown[]): Promise<T[]> {
+export async function preparedRows<T = Row>(db: SievertDb, text: string, params: unknown[]): Promise<T[]> {
   const client = (db as { $client?: unknown }).$client;
   if (client && typeof (client as Partial<PostgresJsClient>).unsafe === "function") {
     return (await (client as PostgresJsClient).unsafe(text, params, { prepare: true })) as T[];

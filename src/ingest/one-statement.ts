@@ -24,8 +24,8 @@
  * for each other's commit (when the row is locked, the object holding the lock is writing a
  * last_seen of the same moment).
  */
-import { sql, type SQL } from "drizzle-orm";
 import type { SievertDb } from "../db/client.ts";
+import { preparedRows } from "../db/prepared.ts";
 
 /** Parameters of STORE_OBJECT_SQL, in order ($1 … $28). */
 export interface StoreStatementInput {
@@ -220,63 +220,6 @@ export interface StoreStatementRow {
   event_collision: boolean;
 }
 
-/** postgres.js's Sql (the part used here). */
-interface PostgresJsClient {
-  unsafe(query: string, params: unknown[], options: { prepare: boolean }): PromiseLike<StoreStatementRow[]>;
-}
-/** PGlite (the part used here). */
-interface PgliteClient {
-  query<T>(query: string, params: unknown[]): Promise<{ rows: T[] }>;
-  exec(query: string): Promise<unknown>;
-}
-
-type Runner = (text: string, values: unknown[]) => Promise<StoreStatementRow[]>;
-
-/**
- * How to run a statement on `db`: straight on the driver when `db` is the database drizzle
- * opened (postgres.js with a named prepared statement per connection; PGlite), else (a drizzle
- * transaction) through drizzle's `execute` on that transaction.
- */
-function runnerFor(db: SievertDb): Runner {
-  const client = (db as { $client?: unknown }).$client;
-  if (client && typeof (client as Partial<PostgresJsClient>).unsafe === "function") {
-    const pg = client as PostgresJsClient;
-    return async (text, values) => await pg.unsafe(text, values, { prepare: true });
-  }
-  if (client && typeof (client as Partial<PgliteClient>).query === "function" && typeof (client as Partial<PgliteClient>).exec === "function") {
-    const lite = client as PgliteClient;
-    return async (text, values) => (await lite.query<StoreStatementRow>(text, values)).rows;
-  }
-  return async (text, values) => {
-    const res: unknown = await db.execute(withParams(text, values));
-    return (Array.isArray(res) ? res : (res as { rows: StoreStatementRow[] }).rows) as StoreStatementRow[];
-  };
-}
-
-const splitCache = new Map<string, { parts: string[]; refs: number[] }>();
-
-/** `$n` placeholders → a drizzle SQL with the values as parameters (drizzle renumbers them). */
-function withParams(text: string, values: unknown[]): SQL {
-  let split = splitCache.get(text);
-  if (!split) {
-    const parts: string[] = [];
-    const refs: number[] = [];
-    let last = 0;
-    for (const m of text.matchAll(/\$(\d+)/g)) {
-      parts.push(text.slice(last, m.index));
-      refs.push(Number(m[1]) - 1);
-      last = m.index + m[0].length;
-    }
-    parts.push(text.slice(last));
-    split = { parts, refs };
-    splitCache.set(text, split);
-  }
-  const chunks: SQL[] = [];
-  split.refs.forEach((ref, k) => chunks.push(sql.raw(split.parts[k]!), sql`${sql.param(values[ref])}`));
-  chunks.push(sql.raw(split.parts[split.parts.length - 1]!));
-  return sql.join(chunks);
-}
-
 /**
  * Runs the statement. With `beforeCommit` (the failure-injection hook) it runs inside an explicit
  * transaction and the hook runs after the rows are written, before COMMIT; a throwing hook rolls
@@ -291,12 +234,12 @@ export async function storeObjectStatement(
   let row: StoreStatementRow | undefined;
   if (beforeCommit) {
     row = await db.transaction(async (tx) => {
-      const r = (await runnerFor(tx)(STORE_OBJECT_SQL, values))[0];
+      const r = (await preparedRows<StoreStatementRow>(tx, STORE_OBJECT_SQL, values))[0];
       if (r?.object_id != null) await beforeCommit();
       return r;
     });
   } else {
-    row = (await runnerFor(db)(STORE_OBJECT_SQL, values))[0];
+    row = (await preparedRows<StoreStatementRow>(db, STORE_OBJECT_SQL, values))[0];
   }
   return readStoreStatementRow(input, row);
 }
