@@ -7,16 +7,20 @@
  * - Ids are assigned at insert but become visible at commit, so an id below the mark may
  *   appear late (concurrent ingest). Each run re-checks the last `overlap` ids under each mark
  *   and copies any that are missing.
- * - Bulk path only: rows are read as arrays in keyset batches (next batch prefetched while the
- *   current one is appended) and written with DuckDB DataChunks through one appender; never
- *   row-by-row SQL text. All writes go through the store's single writer queue.
+ * - Bulk path only, in keyset batches (the next batch streams in while the current one is
+ *   appended): on postgres.js each batch is one `COPY (SELECT …) TO STDOUT (FORMAT binary)`
+ *   decoded straight into typed column arrays; on PGlite rows come as arrays. Either way the
+ *   batch goes into DuckDB as DataChunks filled by one memory copy per column and 2048 rows,
+ *   through one appender (column-batch.ts); never row-by-row SQL text. All writes go through
+ *   the store's single writer queue.
  * - Then exam_facts is rebuilt for the touched studies, new exam instances are mapped, and the
  *   long-form dose values (dose_value_rows) are rebuilt for the touched and remapped studies.
  */
 import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
-import { appendRows, appendRowsEncoded, type AppendTrace } from "./append.ts";
+import { appendRows } from "./append.ts";
+import { ColumnBatch, copyDecodeState } from "./column-batch.ts";
 import type { SievertDb } from "../db/client.ts";
-import { pgQuery, type PgQuery, type PgRows } from "./pg-source.ts";
+import { pgCopy, pgQuery, sqlText, type PgQuery, type PgRows } from "./pg-source.ts";
 export { appendRows };
 import { readSql, statements, type AnalyticsStore } from "./store.ts";
 import { remapExamsOn } from "./exam-map-apply.ts";
@@ -98,16 +102,17 @@ const EVENT_COLUMNS: Array<[string, DuckDBType]> = [
   ["view_position", VARCHAR],
 ];
 
-// is_localiser is computed in Postgres from the settings list ($2 = text[]).
-const EVENT_SELECT = `
+// is_localiser is computed in Postgres from the settings list ($2 = text[]; a literal in COPY).
+const eventSelect = (localiserTypes: string) => `
 SELECT e.id, e.dose_object_id, coalesce(o.study_id, -o.id), coalesce(o.device_id, 0), coalesce(o.modality, 'OT'),
        e.event_datetime, e.protocol, e.target_region, e.acquisition_type,
-       coalesce(e.acquisition_type = ANY($2::text[]), false),
+       coalesce(e.acquisition_type = ANY(${localiserTypes}), false),
        e.ctdivol_mgy, e.dlp_mgycm, e.phantom, e.dap_gym2, e.agd_mgy, e.kvp, e.exposure_time_s,
        (e.event->>'waterEquivalentDiameter_mm')::float8, (e.event->>'sizeSpecificDose_mGy')::float8,
        e.rp_dose_gy, (e.event->>'mAs')::float8, (e.event->>'compressionThickness_mm')::float8,
        e.event->>'laterality', e.event->>'viewPosition'
 FROM irradiation_events e JOIN dose_objects o ON o.id = e.dose_object_id`;
+const EVENT_SELECT = eventSelect("$2::text[]");
 
 async function getState(c: DuckDBConnection, name: string): Promise<number> {
   const r = await c.runAndReadAll("SELECT value FROM sync_state WHERE name = $name", { name });
@@ -126,12 +131,9 @@ interface TableSpec {
   select: string;
   columns: Array<[string, DuckDBType]>;
   extraParams: unknown[];
-  /** Repeated text columns dictionary-encoded on the way in (see appendRowsEncoded). */
-  encoded: ReadonlySet<string>;
+  /** `select` with its extra parameters written in as literals (COPY takes no parameters). */
+  copySelect: string;
 }
-
-const OBJECT_ENCODED = new Set(["kind", "modality", "trust_ods", "study_date", "description", "patient_sex", "radiopharmaceutical"]);
-const EVENT_ENCODED = new Set(["modality", "event_datetime", "protocol", "target_region", "acquisition_type", "phantom", "laterality", "view_position"]);
 
 /**
  * Version of the copied columns. A copy made by an older version lacks values in newer columns
@@ -142,6 +144,7 @@ const EVENT_ENCODED = new Set(["modality", "event_datetime", "protocol", "target
 export const COPY_VERSION = "3";
 
 async function copyTable(
+  db: SievertDb,
   store: AnalyticsStore,
   q: PgQuery,
   spec: TableSpec,
@@ -178,33 +181,91 @@ async function copyTable(
   }
 
   const alias = spec.table === "objects" ? "o" : "e";
-  const fetch = (after: number): Promise<PgRows> =>
-    q(`${spec.select} WHERE ${alias}.id > $1 ORDER BY ${alias}.id LIMIT ${opts.batchSize}`, [after, ...spec.extraParams]);
+  const types = spec.columns.map(([, t]) => t);
+  const batch = new ColumnBatch(types, opts.batchSize);
+  const copy = pgCopy(db);
   let copied = 0;
   let hwm = from;
-  let pending = fetch(hwm);
   let waitMs = 0;
   let appendMs = 0;
-  const trace: AppendTrace = { encodeMs: 0, appendMs: 0, insertMs: 0 };
-  for (;;) {
-    const tw = performance.now();
-    const rows = await pending;
-    waitMs += performance.now() - tw;
-    if (rows.length === 0) break;
-    const last = Number(rows[rows.length - 1]![0]);
-    pending = rows.length === opts.batchSize ? fetch(last) : Promise.resolve([]); // prefetch while appending
-    const ta = performance.now();
-    await store.write(async (c) => {
-      await appendRowsEncoded(c, spec.table, spec.columns, rows, spec.encoded, spec.idColumn, trace);
-      await setState(c, stateName, last);
-    });
-    appendMs += performance.now() - ta;
-    copied += rows.length;
-    hwm = last;
+  // One keyset page: binary COPY decoded straight into the batch (postgres.js), or array rows (PGlite).
+  const page = (after: number): Promise<AsyncIterable<Buffer>> | Promise<PgRows> =>
+    copy
+      ? copy(
+          `COPY (SELECT ${types.map((t, j) => `q.c${j}::${PG_CAST[t.typeId] ?? "text"}`).join(", ")}
+                 FROM (${spec.copySelect} WHERE ${alias}.id > ${Math.trunc(after)} ORDER BY ${alias}.id LIMIT ${opts.batchSize})
+                      AS q(${types.map((_, j) => `c${j}`).join(", ")})
+                 ORDER BY q.c0) TO STDOUT (FORMAT binary)`,
+        )
+      : q(`${spec.select} WHERE ${alias}.id > $1 ORDER BY ${alias}.id LIMIT ${opts.batchSize}`, [after, ...spec.extraParams]);
+  let pending: ReturnType<typeof page> | null = page(hwm);
+  try {
+    while (pending) {
+      const tw = performance.now();
+      batch.clear();
+      const got = await pending;
+      pending = null;
+      if (Array.isArray(got)) batch.addRows(got);
+      else {
+        await decodeCopyStream(got as NodeJS.ReadableStream, batch);
+      }
+      waitMs += performance.now() - tw;
+      if (batch.length === 0) break;
+      const last = batch.int4(0, batch.length - 1);
+      if (batch.length >= opts.batchSize) pending = page(last); // the next page streams in while this one is appended
+      const ta = performance.now();
+      await store.write(async (c) => {
+        await batch.appendTo(c, spec.table);
+        await setState(c, stateName, last);
+      });
+      appendMs += performance.now() - ta;
+      copied += batch.length;
+      hwm = last;
+    }
+  } finally {
+    if (pending) {
+      // an error while appending: drain the page already asked for, so its connection is released
+      await Promise.resolve(pending)
+        .then(async (got) => {
+          if (!Array.isArray(got)) await decodeCopyStream(got as NodeJS.ReadableStream, new ColumnBatch(types, opts.batchSize));
+        })
+        .catch(() => undefined);
+    }
   }
-  if (process.env.SIEVERT_SYNC_TRACE) console.error(`${spec.table}: ${copied} rows, waiting for Postgres ${waitMs.toFixed(0)} ms, appending ${appendMs.toFixed(0)} ms (encode ${trace.encodeMs.toFixed(0)}, appender ${trace.appendMs.toFixed(0)}, insert ${trace.insertMs.toFixed(0)})`);
+  if (process.env.SIEVERT_SYNC_TRACE) console.error(`${spec.table}: ${copied} rows, reading from Postgres ${waitMs.toFixed(0)} ms, appending ${appendMs.toFixed(0)} ms`);
   return { copied, late, lateStudies, from, to: hwm };
 }
+
+/**
+ * Reads a COPY stream in flowing mode, decoding each buffer as it arrives (decoding is
+ * synchronous, so nothing piles up). Iterating with for await instead can leave postgres.js'
+ * socket paused after the last row (it pauses when the stream's buffer is full and resumes on
+ * the next read, which never comes once the stream has ended), and the connection then hangs.
+ */
+function decodeCopyStream(stream: NodeJS.ReadableStream, batch: ColumnBatch): Promise<void> {
+  const st = copyDecodeState();
+  return new Promise((resolve, reject) => {
+    stream.on("data", (buf: Buffer) => {
+      try {
+        batch.decodeCopy(st, buf);
+      } catch (err) {
+        reject(err);
+      }
+    });
+    stream.on("error", reject);
+    stream.on("end", () => {
+      try {
+        batch.decodeCopy(st, null);
+        resolve();
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+/** Postgres types the COPY casts to, so the binary values are what ColumnBatch decodes. */
+const PG_CAST: Record<number, string> = { [INTEGER.typeId]: "int4", [DOUBLE.typeId]: "float8", [BOOLEAN.typeId]: "bool", [VARCHAR.typeId]: "text" };
 
 async function copyDimensions(store: AnalyticsStore, q: PgQuery): Promise<void> {
   const trusts = await q("SELECT ods, name FROM trusts", []);
@@ -230,7 +291,7 @@ async function copyDimensions(store: AnalyticsStore, q: PgQuery): Promise<void> 
 export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, mapper: ExamMapper, options: SyncOptions = {}): Promise<SyncResult> {
   const t0 = performance.now();
   const q = pgQuery(db);
-  const opts = { batchSize: options.batchSize ?? 50_000, overlap: options.overlap ?? 10_000 };
+  const opts = { batchSize: options.batchSize ?? 131_072, overlap: options.overlap ?? 10_000 };
   const stale = await store.read(async (c) => {
     const r = await c.runAndReadAll("SELECT (SELECT value FROM sync_state WHERE name = 'copy_version') AS v, (SELECT count(*) FROM objects)::INTEGER AS n");
     const [v, n] = r.getRowsJS()[0] as [string | null, number];
@@ -243,11 +304,26 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   }
   await copyDimensions(store, q);
   const localiserTypes = store.ref.settings.ctLocaliserAcquisitionTypes;
-  const objects = await copyTable(store, q, { table: "objects", idColumn: "object_id", pgTable: "dose_objects", select: OBJECT_SELECT, columns: OBJECT_COLUMNS, extraParams: [], encoded: OBJECT_ENCODED }, opts);
-  const events = await copyTable(
+  const objects = await copyTable(
+    db,
     store,
     q,
-    { table: "events", idColumn: "event_id", pgTable: "irradiation_events", select: EVENT_SELECT, columns: EVENT_COLUMNS, extraParams: [localiserTypes], encoded: EVENT_ENCODED },
+    { table: "objects", idColumn: "object_id", pgTable: "dose_objects", select: OBJECT_SELECT, copySelect: OBJECT_SELECT, columns: OBJECT_COLUMNS, extraParams: [] },
+    opts,
+  );
+  const events = await copyTable(
+    db,
+    store,
+    q,
+    {
+      table: "events",
+      idColumn: "event_id",
+      pgTable: "irradiation_events",
+      select: EVENT_SELECT,
+      copySelect: eventSelect(`ARRAY[${localiserTypes.map(sqlText).join(", ")}]::text[]`),
+      columns: EVENT_COLUMNS,
+      extraParams: [localiserTypes],
+    },
     opts,
   );
 
