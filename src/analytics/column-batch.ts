@@ -130,6 +130,26 @@ export class ColumnBatch {
     return i;
   }
 
+  /** Forgets what the first `columns` columns got for row r (a tuple cut at a buffer's end). */
+  private undoRow(r: number, columns: number): void {
+    for (let j = 0; j < columns; j++) {
+      const c = this.cols[j]!;
+      if ((c.valid[r >> 3]! & (1 << (r & 7))) === 0) c.nulls--;
+      else {
+        c.valid[r >> 3]! &= ~(1 << (r & 7));
+        if (c.kind === "text") {
+          const at = r * 16;
+          (c.data as Uint8Array).fill(0, at, at + 16);
+          if (c.longRows.length > 0 && c.longRows[c.longRows.length - 1] === r) {
+            c.longRows.pop();
+            this.arenaUsed = Math.min(this.arenaUsed, c.longStart.pop()!);
+            c.longLen.pop();
+          }
+        }
+      }
+    }
+  }
+
   /** Value of an int4 column at a row (the id of the last row, for the high-water mark). */
   int4(column: number, row: number): number {
     return (this.cols[column]!.data as Int32Array)[row]!;
@@ -209,24 +229,15 @@ export class ColumnBatch {
         break;
       }
       if (fields !== width) throw new Error(`sync: COPY tuple has ${fields} fields, expected ${width}`);
-      // complete tuple in the buffer?
       let p = pos + 2;
-      let complete = true;
-      for (let j = 0; j < width; j++) {
-        if (p + 4 > end) {
-          complete = false;
-          break;
-        }
+      const r = this.length;
+      let j = 0;
+      for (; j < width; j++) {
+        if (p + 4 > end) break;
         const len = dv.getInt32(p);
-        p += 4 + (len > 0 ? len : 0);
-      }
-      if (!complete || p > end) break;
-      p = pos + 2;
-      const r = this.length++;
-      for (let j = 0; j < width; j++) {
-        const c = this.cols[j]!;
-        const len = dv.getInt32(p);
+        if (p + 4 + (len > 0 ? len : 0) > end) break;
         p += 4;
+        const c = this.cols[j]!;
         if (len < 0) {
           c.nulls++;
           continue;
@@ -247,6 +258,11 @@ export class ColumnBatch {
         }
         p += len;
       }
+      if (j < width) {
+        this.undoRow(r, j); // the tuple goes on in the next buffer
+        break;
+      }
+      this.length = r + 1;
       pos = p;
     }
     if (pos < end) state.pending = buf.subarray(pos);

@@ -182,7 +182,12 @@ async function copyTable(
 
   const alias = spec.table === "objects" ? "o" : "e";
   const types = spec.columns.map(([, t]) => t);
-  const batch = new ColumnBatch(types, opts.batchSize);
+  // Two batches: one is decoded while the other is written. A batch is appended (on the main
+  // thread) to a temp table, which is cheap; the INSERT into the stored table then runs on
+  // DuckDB's threads while the next page is read and decoded.
+  const batches = [new ColumnBatch(types, opts.batchSize), new ColumnBatch(types, opts.batchSize)];
+  const staging = `copy_${spec.table}`;
+  await store.write((c) => c.run(`CREATE OR REPLACE TEMP TABLE ${staging} AS SELECT * FROM ${spec.table} LIMIT 0`));
   const copy = pgCopy(db);
   let copied = 0;
   let hwm = from;
@@ -199,40 +204,50 @@ async function copyTable(
         )
       : q(`${spec.select} WHERE ${alias}.id > $1 ORDER BY ${alias}.id LIMIT ${opts.batchSize}`, [after, ...spec.extraParams]);
   let pending: ReturnType<typeof page> | null = page(hwm);
+  const writes: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
+  let k = 0;
   try {
     while (pending) {
+      const slot = k++ % 2;
+      await writes[slot]; // this batch's previous write has read it
+      const batch = batches[slot]!;
       const tw = performance.now();
       batch.clear();
       const got = await pending;
       pending = null;
       if (Array.isArray(got)) batch.addRows(got);
-      else {
-        await decodeCopyStream(got as NodeJS.ReadableStream, batch);
-      }
+      else await decodeCopyStream(got as NodeJS.ReadableStream, batch);
       waitMs += performance.now() - tw;
       if (batch.length === 0) break;
       const last = batch.int4(0, batch.length - 1);
-      if (batch.length >= opts.batchSize) pending = page(last); // the next page streams in while this one is appended
-      const ta = performance.now();
-      await store.write(async (c) => {
-        await batch.appendTo(c, spec.table);
+      const n = batch.length;
+      if (n >= opts.batchSize) pending = page(last); // the next page streams in while this one is written
+      writes[slot] = store.write(async (c) => {
+        const ta = performance.now();
+        await batch.appendTo(c, staging);
+        appendMs += performance.now() - ta;
+        await c.run(`INSERT INTO ${spec.table} SELECT * FROM ${staging}`);
+        await c.run(`DELETE FROM ${staging}`);
         await setState(c, stateName, last);
+        copied += n;
+        hwm = last;
       });
-      appendMs += performance.now() - ta;
-      copied += batch.length;
-      hwm = last;
+      writes[slot].catch(() => undefined); // awaited below or at the next turn
     }
+    await Promise.all(writes);
   } finally {
     if (pending) {
-      // an error while appending: drain the page already asked for, so its connection is released
+      // an error while writing: drain the page already asked for, so its connection is released
       await Promise.resolve(pending)
         .then(async (got) => {
           if (!Array.isArray(got)) await decodeCopyStream(got as NodeJS.ReadableStream, new ColumnBatch(types, opts.batchSize));
         })
         .catch(() => undefined);
     }
+    await Promise.allSettled(writes);
+    await store.write((c) => c.run(`DROP TABLE IF EXISTS ${staging}`)).catch(() => undefined);
   }
-  if (process.env.SIEVERT_SYNC_TRACE) console.error(`${spec.table}: ${copied} rows, reading from Postgres ${waitMs.toFixed(0)} ms, appending ${appendMs.toFixed(0)} ms`);
+  if (process.env.SIEVERT_SYNC_TRACE) console.error(`${spec.table}: ${copied} rows, reading from Postgres ${waitMs.toFixed(0)} ms, appending to the staging table ${appendMs.toFixed(0)} ms`);
   return { copied, late, lateStudies, from, to: hwm };
 }
 
@@ -304,14 +319,17 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   }
   await copyDimensions(store, q);
   const localiserTypes = store.ref.settings.ctLocaliserAcquisitionTypes;
-  const objects = await copyTable(
-    db,
-    store,
-    q,
-    { table: "objects", idColumn: "object_id", pgTable: "dose_objects", select: OBJECT_SELECT, copySelect: OBJECT_SELECT, columns: OBJECT_COLUMNS, extraParams: [] },
-    opts,
-  );
-  const events = await copyTable(
+  // Objects and events are copied side by side: each one's Postgres work runs while the other's
+  // rows are decoded and appended (the writes still go one at a time through the writer queue).
+  const [objects, events] = await Promise.all([
+    copyTable(
+      db,
+      store,
+      q,
+      { table: "objects", idColumn: "object_id", pgTable: "dose_objects", select: OBJECT_SELECT, copySelect: OBJECT_SELECT, columns: OBJECT_COLUMNS, extraParams: [] },
+      opts,
+    ),
+    copyTable(
     db,
     store,
     q,
@@ -325,7 +343,8 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
       extraParams: [localiserTypes],
     },
     opts,
-  );
+    ),
+  ]);
 
   const tFacts = performance.now();
   let tMap = tFacts;
