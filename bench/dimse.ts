@@ -31,6 +31,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import pino from "pino";
 import { openDatabase } from "../src/db/client.ts";
+import { pgSocketOption } from "../src/db/pg-socket.ts";
 import type { SievertDb } from "../src/db/client.ts";
 import * as dbSchema from "../src/db/schema.ts";
 import { doseObjects } from "../src/db/schema.ts";
@@ -219,7 +220,7 @@ export async function runDimseSection({ n, databaseUrl, write, concurrency = 4, 
   // The SCP gets a pool of its own, named, so the CPU of the server processes serving it can be
   // told from everything else the (possibly shared) server runs.
   const appName = `sievert_bench_${schema}`;
-  const scpClient = postgres(databaseUrl, { onnotice: () => {}, connection: { search_path: schema, application_name: appName } });
+  const scpClient = postgres(databaseUrl, { onnotice: () => {}, connection: { search_path: schema, application_name: appName }, ...pgSocketOption() });
   const scpDb = drizzle(scpClient, { schema: dbSchema }) as unknown as SievertDb;
   const backends = async (): Promise<number[]> =>
     ((await opened.db.execute(sql`select pid from pg_stat_activity where application_name = ${appName}`)) as unknown as { pid: number }[]).map((r) => Number(r.pid));

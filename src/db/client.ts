@@ -23,6 +23,7 @@ import type { ExtractTablesWithRelations } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { lockDataDir } from "./data-dir-lock.ts";
+import { pgSocketOption } from "./pg-socket.ts";
 import { schema, type Schema } from "./schema.ts";
 
 /** The driver-agnostic database type the rest of the code uses. */
@@ -71,6 +72,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
       const client = postgres(options.databaseUrl, {
         onnotice: () => {}, // "schema already exists, skipping" and similar
         ...(schemaName === null ? {} : { connection: { search_path: schemaName } }),
+        ...pgSocketOption(), // group commit sends a transaction's messages in one write (pg-socket.ts)
       });
       try {
         if (schemaName !== null) await client.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"`);

@@ -1,7 +1,8 @@
 /**
  * Group commit: objects that are ready to store at the same moment (several DIMSE associations
  * at once) are written in ONE transaction, one statement each (one-statement.ts), sent to the
- * server in one go (BEGIN, the statements, COMMIT pipelined on one connection). The objects then
+ * server in one go (BEGIN, the statements, COMMIT pipelined on one connection, in one socket
+ * write when the connection's socket is db/pg-socket.ts's). The objects then
  * share one round trip and one WAL flush instead of paying one each.
  *
  * Nothing changes for the objects themselves:
@@ -26,6 +27,7 @@
  * a drizzle transaction is already one transaction; for those `store` is storeParsedObject.
  */
 import type { SievertDb } from "../db/client.ts";
+import { gatherWrites } from "../db/pg-socket.ts";
 import type { ParsedObject } from "../dicom/dose-report.ts";
 import { parseForIngest } from "./ingest.ts";
 import { readStoreStatementRow, STORE_OBJECT_SQL, storeStatementParams, type StoreStatementResult, type StoreStatementRow } from "./one-statement.ts";
@@ -159,11 +161,13 @@ export class GroupCommit {
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const conn = await this.client!.reserve();
     try {
-      const begin = conn.unsafe("begin").execute();
-      const statements = order.map(({ i }) =>
-        conn.unsafe(STORE_OBJECT_SQL, storeStatementParams(batch[i]!.prepared.statement), { prepare: true }).execute(),
-      );
-      const commit = conn.unsafe("commit").execute();
+      // Issued synchronously and sent in one write (db/pg-socket.ts): one system call, and one
+      // wake-up of the server, for the whole transaction instead of one per statement.
+      const [begin, statements, commit] = gatherWrites(() => [
+        conn.unsafe("begin").execute(),
+        order.map(({ i }) => conn.unsafe(STORE_OBJECT_SQL, storeStatementParams(batch[i]!.prepared.statement), { prepare: true }).execute()),
+        conn.unsafe("commit").execute(),
+      ] as const);
       const settled = await Promise.allSettled([begin, ...statements, commit]);
       if (settled.some((s) => s.status === "rejected")) {
         // A failed statement aborts the transaction and COMMIT then rolls it back; make sure.
