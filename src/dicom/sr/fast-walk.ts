@@ -71,6 +71,10 @@ function vrAt(bytes: Uint8Array, pos: number): string {
   return vr;
 }
 
+/** skipNested's memo key: where a value starts and whether it is a sequence (else an item body). */
+function skipKey(start: number, inSequence: boolean): number {
+  return start * 2 + (inSequence ? 1 : 0);
+}
 
 class Walker {
   private readonly view: DataView;
@@ -81,6 +85,8 @@ class Walker {
   private depthWarned = false;
   private countWarned = false;
   readonly decoders: TextDecoderForCharset[] = [];
+  /** Ends of undefined-length values already skipped (skipNested), by skipKey(start, inSequence). */
+  private readonly skipped = new Map<number, number>();
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -189,9 +195,18 @@ class Walker {
    * stack, not recursion: a hostile object nesting them thousands deep cannot exhaust the call
    * stack. `inSequence`: the walk starts inside a sequence (items or its delimiter expected),
    * else inside an item (elements until its delimiter).
+   *
+   * The end of every undefined-length sequence and item passed on the way is remembered: an
+   * item's ContentSequence is skipped before its children are read, and each child then skips
+   * its own nested sequences again, so without it the bytes of a tree were walked once per
+   * level above them.
    */
   private skipNested(start: number, inSequence: boolean): number {
+    const known = this.skipped.get(skipKey(start, inSequence));
+    if (known !== undefined) return known;
+    // Each open sequence or item: whether it is a sequence, and where its value starts.
     const frames: boolean[] = [inSequence];
+    const starts: number[] = [start];
     let pos = start;
     while (frames.length > 0) {
       this.readHeader(pos);
@@ -201,12 +216,14 @@ class Walker {
       if (frames[frames.length - 1] === true) {
         if (tag === SEQ_END) {
           frames.pop();
+          this.skipped.set(skipKey(starts.pop()!, true), next);
           pos = next;
           continue;
         }
         if (tag !== ITEM) throw new WalkError("malformed", `expected an item or sequence delimiter at byte ${pos}`);
         if (len === UNDEFINED) {
           frames.push(false);
+          starts.push(next);
           pos = next;
         } else {
           pos = next + len;
@@ -215,11 +232,13 @@ class Walker {
       } else {
         if (tag === ITEM_END) {
           frames.pop();
+          this.skipped.set(skipKey(starts.pop()!, false), next);
           pos = next;
           continue;
         }
         if (len === UNDEFINED) {
           frames.push(true);
+          starts.push(next);
           pos = next;
         } else {
           this.need(next, len);
@@ -268,9 +287,13 @@ class Walker {
     }
   }
 
+  /** Where the sequence last read by code() or measured() ends (the position after it). */
+  seqEnd = 0;
+
+  /** The first code of a code sequence (length `len` at `off`); `seqEnd` is then the position after the sequence. */
   code(len: number, off: number, decoder: TextDecoderForCharset): Code | null {
     let result: Code | null = null;
-    this.items(len, off, (offset, end) => {
+    this.seqEnd = this.items(len, off, (offset, end) => {
       let value: string | null = null;
       let scheme = "";
       let meaning: string | null = null;
@@ -328,9 +351,10 @@ class Walker {
     return out;
   }
 
+  /** The values and unit of a Measured Value Sequence (length `len` at `off`); `seqEnd` as for code(). */
   measured(len: number, off: number, decoder: TextDecoderForCharset): { values: number[]; unit: Code | null } | null {
     let result: { values: number[]; unit: Code | null } | null = null;
-    this.items(len, off, (offset, end) => {
+    const seqEnd = this.items(len, off, (offset, end) => {
       let values: number[] = [];
       let floats: number[] = [];
       let unit: Code | null = null;
@@ -344,7 +368,7 @@ class Walker {
             return o + l;
           case UNITS_CODE_SEQUENCE:
             unit = this.code(l, o, decoder);
-            return this.skipValue(l, o);
+            return this.seqEnd;
           default:
             return this.skipValue(l, o);
         }
@@ -352,6 +376,7 @@ class Walker {
       if (result === null) result = { values: values.length > 0 ? values : floats, unit };
       return after;
     });
+    this.seqEnd = seqEnd; // after the units' code() inside
     return result;
   }
 
@@ -410,13 +435,13 @@ class Walker {
           break;
         case CONCEPT_NAME_SEQUENCE:
           item.concept = this.code(l, o, decoder);
-          return this.skipValue(l, o);
+          return this.seqEnd; // code() and measured() walked the whole sequence: no second walk to skip it
         case CONCEPT_CODE_SEQUENCE:
           code = this.code(l, o, decoder);
-          return this.skipValue(l, o);
+          return this.seqEnd; // code() and measured() walked the whole sequence: no second walk to skip it
         case MEASURED_VALUE_SEQUENCE:
           measured = this.measured(l, o, decoder);
-          return this.skipValue(l, o);
+          return this.seqEnd; // code() and measured() walked the whole sequence: no second walk to skip it
         case TEXT_VALUE:
           text = this.text(o, l, decoder);
           break;
