@@ -16,6 +16,7 @@
  * - Then exam_facts is rebuilt for the touched studies, new exam instances are mapped, and the
  *   long-form dose values (dose_value_rows) are rebuilt for the touched and remapped studies.
  */
+import type { Readable } from "node:stream";
 import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
 import { appendRows } from "./append.ts";
 import { ColumnBatch, copyDecodeState } from "./column-batch.ts";
@@ -194,7 +195,7 @@ async function copyTable(
   let waitMs = 0;
   let appendMs = 0;
   // One keyset page: binary COPY decoded straight into the batch (postgres.js), or array rows (PGlite).
-  const page = (after: number): Promise<AsyncIterable<Buffer>> | Promise<PgRows> =>
+  const page = (after: number): Promise<Readable> | Promise<PgRows> =>
     copy
       ? copy(
           `COPY (SELECT ${types.map((t, j) => `q.c${j}::${PG_CAST[t.typeId] ?? "text"}`).join(", ")}
@@ -216,7 +217,7 @@ async function copyTable(
       const got = await pending;
       pending = null;
       if (Array.isArray(got)) batch.addRows(got);
-      else await decodeCopyStream(got as NodeJS.ReadableStream, batch);
+      else await decodeCopyStream(got, batch);
       waitMs += performance.now() - tw;
       if (batch.length === 0) break;
       const last = batch.int4(0, batch.length - 1);
@@ -240,7 +241,7 @@ async function copyTable(
       // an error while writing: drain the page already asked for, so its connection is released
       await Promise.resolve(pending)
         .then(async (got) => {
-          if (!Array.isArray(got)) await decodeCopyStream(got as NodeJS.ReadableStream, new ColumnBatch(types, opts.batchSize));
+          if (!Array.isArray(got)) await decodeCopyStream(got, new ColumnBatch(types, opts.batchSize));
         })
         .catch(() => undefined);
     }
@@ -253,11 +254,9 @@ async function copyTable(
 
 /**
  * Reads a COPY stream in flowing mode, decoding each buffer as it arrives (decoding is
- * synchronous, so nothing piles up). Iterating with for await instead can leave postgres.js'
- * socket paused after the last row (it pauses when the stream's buffer is full and resumes on
- * the next read, which never comes once the stream has ended), and the connection then hangs.
+ * synchronous, so nothing piles up). The connection is left usable by readCopy (pg-source.ts).
  */
-function decodeCopyStream(stream: NodeJS.ReadableStream, batch: ColumnBatch): Promise<void> {
+function decodeCopyStream(stream: Readable, batch: ColumnBatch): Promise<void> {
   const st = copyDecodeState();
   return new Promise((resolve, reject) => {
     stream.on("data", (buf: Buffer) => {
