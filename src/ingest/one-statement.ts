@@ -5,7 +5,8 @@
  * failed foreign key, a lost connection) leaves nothing of the object.
  *
  * The SQL text is constant (the events travel as one jsonb parameter), so postgres.js prepares it
- * once per connection and the server reuses the plan.
+ * once per connection and the server reuses the plan. The stored bytes travel as base64 text
+ * (postgres.js sends every parameter as text, a bytea as hex: twice its size; base64 is 4/3).
  *
  * The statement writes nothing and says why when
  *  - the SOP Instance UID is already stored (visible to the statement's snapshot): `duplicate`,
@@ -39,6 +40,7 @@ export interface StoreStatementInput {
   receivedAtIso: string; // $8
   /** JSON text of the DoseReport as stored. */
   reportJson: string; // $9
+  /** Sent as base64 text (decoded by the server): a third smaller than the driver's hex bytea text. */
   rawBytes: Buffer | null; // $10
   deviceKey: string | null; // $11
   device: {
@@ -181,7 +183,7 @@ s_upd as (
 s_id as (select coalesce((select id from s_ins), (select id from s_sel)) as id),
 o_ins as (
   insert into dose_objects (sop_instance_uid, sop_class_uid, sha256, kind, modality, study_id, device_id, trust_ods, source, received_at, report, raw_bytes)
-  select $2::text, $3::text, $4::text, $5::text, $6::text, (select id from s_id), (select id from d_id), ${TRUST}, $7::text, ${NOW}, p.report, $10::bytea
+  select $2::text, $3::text, $4::text, $5::text, $6::text, (select id from s_id), (select id from d_id), ${TRUST}, $7::text, ${NOW}, p.report, decode($10::text, 'base64')
   from p cross join go where go.ok
   returning id),
 e_ins as (
@@ -204,7 +206,7 @@ export function storeStatementParams(i: StoreStatementInput): unknown[] {
   const d = i.device;
   const s = i.study;
   return [
-    i.trustOds, i.sopInstanceUid, i.sopClassUid, i.sha256, i.kind, i.modality, i.source, i.receivedAtIso, i.reportJson, i.rawBytes,
+    i.trustOds, i.sopInstanceUid, i.sopClassUid, i.sha256, i.kind, i.modality, i.source, i.receivedAtIso, i.reportJson, i.rawBytes === null ? null : i.rawBytes.toString("base64"),
     i.deviceKey, d.manufacturer, d.model, d.stationName, d.serialNumber, d.institutionName, d.observerUid,
     i.studyInstanceUid, s.studyDate, s.studyDateTime, s.accessionNumber, s.description, s.patientPseudonym, s.patientSex,
     s.patientAgeYears, s.patientWeightKg, s.patientHeightM,
