@@ -8,7 +8,7 @@
  * So the detector is driven by the database: `study_links` holds one row per study it has seen;
  * each run takes the studies without a row (above the high-water mark minus an overlap that
  * catches late commits of concurrent transactions, as the analytics sync does), in id order, in
- * one transaction under an advisory lock (one detector at a time across processes). `afterStored`
+ * one transaction under an advisory lock (one detector at a time per schema, across processes). `afterStored`
  * / `requestDetection` only schedule a debounced run; a periodic sweep catches anything else.
  *
  * Linkage per study (linkage/link.ts): the identity is re-read from the stored object's header
@@ -104,6 +104,17 @@ function toMs(v: string | Date): number {
   return v instanceof Date ? v.getTime() : Date.parse(v);
 }
 
+/**
+ * Takes the detector's advisory lock until the transaction ends; false when another detector of
+ * the same schema holds it. The lock is keyed by the schema as well (advisory locks are
+ * database-wide): deployments that share a database in schemas of their own (SIEVERT_DB_SCHEMA), or
+ * test files running side by side, must not hold back each other's detectors.
+ */
+export async function tryDetectorLock(tx: SievertDb): Promise<boolean> {
+  const [lock] = await rows<{ ok: boolean }>(tx, sql`SELECT pg_try_advisory_xact_lock(${LOCK_KEY}, hashtext(current_schema())) AS ok`);
+  return lock?.ok === true;
+}
+
 /** One detector pass: every study not yet seen, in batches, until none is left. */
 export async function detectRepeats(db: SievertDb, key: Uint8Array, options: DetectOptions = {}): Promise<DetectResult> {
   await checkKey(db, key);
@@ -114,8 +125,7 @@ export async function detectRepeats(db: SievertDb, key: Uint8Array, options: Det
   const total: DetectResult = { processed: 0, repeats: 0, ran: true };
   for (;;) {
     const r = await db.transaction(async (tx) => {
-      const [lock] = await rows<{ ok: boolean }>(tx, sql`SELECT pg_try_advisory_xact_lock(${LOCK_KEY}) AS ok`);
-      if (!lock?.ok) return null;
+      if (!(await tryDetectorLock(tx))) return null;
       const [mark] = await rows<{ hwm: number }>(tx, sql`SELECT coalesce(max(study_id), 0)::int AS hwm FROM study_links`);
       const from = (mark?.hwm ?? 0) - overlap;
       const studies = await rows<NewStudy>(
@@ -268,7 +278,7 @@ export interface DetectorOptions {
   logger?: Logger | undefined;
 }
 
-/** The detector of this database (one per process; the advisory lock keeps it one per database). */
+/** The detector of this database (one per process; the advisory lock keeps it one per database schema). */
 export function repeatDetectorFor(db: SievertDb, key: Uint8Array, options: DetectorOptions = {}): DetectorHandle {
   const existing = detectors.get(db);
   if (existing) return existing;
