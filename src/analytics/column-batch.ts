@@ -3,9 +3,8 @@
  * validity bitmap) and go into DuckDB as DataChunks whose vectors are filled with one memory copy
  * per column and 2048 rows, instead of one call per value.
  *
- * Two ways in: Postgres' binary COPY format (decodeCopy: `COPY (SELECT …) TO STDOUT (FORMAT
- * binary)` from postgres.js, decoded straight from the wire bytes: no row arrays, no number
- * parsing, no JS strings) and array rows (fromRows, the PGlite path and late rows).
+ * Rows come as arrays (addRows: the PGlite path and late rows); a Postgres server's rows go to
+ * DuckDB as CSV instead (csv-copy.ts).
  *
  * VARCHAR vectors hold 16-byte string_t slots (DuckDB C API, duckdb_string_t): a string of at
  * most 12 bytes is stored inline (uint32 length, then the bytes, zero padded), so it is copied
@@ -189,94 +188,6 @@ export class ColumnBatch {
       appender.closeSync();
     }
   }
-
-  /**
-   * Decodes Postgres binary COPY data (tuples of this batch's columns, in order: int4, float8,
-   * bool or text). Feed it the stream's buffers; returns rows decoded into the batch. When the
-   * batch is full, decoding stops and the unread bytes are kept for the next call.
-   */
-  decodeCopy(state: CopyDecodeState, chunk: Buffer | null): void {
-    let buf: Buffer;
-    if (chunk === null) {
-      if (!state.pending) return;
-      buf = state.pending;
-    } else buf = state.pending ? Buffer.concat([state.pending, chunk]) : chunk;
-    state.pending = null;
-    let pos = 0;
-    if (!state.headerRead) {
-      if (buf.length < 19) {
-        state.pending = buf;
-        return;
-      }
-      if (buf.toString("latin1", 0, 6) !== "PGCOPY") throw new Error("sync: not a binary COPY stream");
-      const ext = buf.readInt32BE(15);
-      if (buf.length < 19 + ext) {
-        state.pending = buf;
-        return;
-      }
-      pos = 19 + ext;
-      state.headerRead = true;
-    }
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const width = this.cols.length;
-    const end = buf.length;
-    while (this.length < this.capacity) {
-      if (pos + 2 > end) break;
-      const fields = dv.getInt16(pos);
-      if (fields === -1) {
-        state.done = true;
-        pos += 2;
-        break;
-      }
-      if (fields !== width) throw new Error(`sync: COPY tuple has ${fields} fields, expected ${width}`);
-      let p = pos + 2;
-      const r = this.length;
-      let j = 0;
-      for (; j < width; j++) {
-        if (p + 4 > end) break;
-        const len = dv.getInt32(p);
-        if (p + 4 + (len > 0 ? len : 0) > end) break;
-        p += 4;
-        const c = this.cols[j]!;
-        if (len < 0) {
-          c.nulls++;
-          continue;
-        }
-        c.valid[r >> 3]! |= 1 << (r & 7);
-        switch (c.kind) {
-          case "int4":
-            (c.data as Int32Array)[r] = dv.getInt32(p);
-            break;
-          case "float8":
-            (c.data as Float64Array)[r] = dv.getFloat64(p);
-            break;
-          case "bool":
-            (c.data as Uint8Array)[r] = buf[p]!;
-            break;
-          default:
-            this.putText(c, r, buf, p, len);
-        }
-        p += len;
-      }
-      if (j < width) {
-        this.undoRow(r, j); // the tuple goes on in the next buffer
-        break;
-      }
-      this.length = r + 1;
-      pos = p;
-    }
-    if (pos < end) state.pending = buf.subarray(pos);
-  }
-}
-
-export interface CopyDecodeState {
-  headerRead: boolean;
-  done: boolean;
-  pending: Buffer | null;
-}
-
-export function copyDecodeState(): CopyDecodeState {
-  return { headerRead: false, done: false, pending: null };
 }
 
 function lowerBound(xs: number[], x: number): number {

@@ -1,0 +1,71 @@
+/**
+ * analytics/csv-copy.ts: rows copied from a Postgres server through COPY … (FORMAT csv) and
+ * DuckDB's read_csv arrive with every value as Postgres holds it: NULL vs empty text, commas,
+ * doubled quotes, line breaks, non-ASCII text, shortest-exact doubles, booleans, negative and
+ * large integers; in several id ranges, with the mark advanced after each. Needs a server.
+ */
+import { DOUBLE, INTEGER, BOOLEAN, VARCHAR } from "@duckdb/node-api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyRangesViaCsv } from "../../src/analytics/csv-copy.ts";
+import { pgCopy, pgQuery } from "../../src/analytics/pg-source.ts";
+import { AnalyticsStore } from "../../src/analytics/store.ts";
+import type { OpenedDatabase } from "../../src/db/client.ts";
+import { openTestDatabase } from "../helpers/db.ts";
+
+const url = process.env.DATABASE_URL;
+
+const TEXTS: Array<string | null> = [null, "", "plain", "a,b", 'say "hi"', "line one\nline two", "crlf\r\nend", "  spaced  ", "Ünïcødé — 線量 ☢", "\\N", "NULL", ",", '"', "x".repeat(5000)];
+const DOUBLES: Array<number | null> = [0.1, 1e-300, 123456789.123456, -0, 2.5, null, 5e-324, 1.7976931348623157e308, 0.30000000000000004];
+
+describe.skipIf(!url)("copyRangesViaCsv (Postgres server)", () => {
+  let opened: OpenedDatabase;
+  let store: AnalyticsStore;
+  beforeAll(async () => {
+    opened = await openTestDatabase();
+    const q = pgQuery(opened.db);
+    await q("CREATE TABLE csv_probe (id serial PRIMARY KEY, t text, d float8, b bool, i int4)", []);
+    for (let k = 0; k < 30; k++) {
+      await q("INSERT INTO csv_probe (t, d, b, i) VALUES ($1, $2, $3, $4)", [TEXTS[k % TEXTS.length], DOUBLES[k % DOUBLES.length], k % 3 === 2 ? null : k % 2 === 0, k % 4 === 3 ? null : (k - 15) * 100_000_000]);
+    }
+    store = await AnalyticsStore.open({ path: ":memory:" });
+    await store.write((c) => c.run("CREATE TABLE probe (id INTEGER, t VARCHAR, d DOUBLE, b BOOLEAN, i INTEGER)"));
+  }, 120_000);
+  afterAll(async () => {
+    await store?.close();
+    await opened?.close();
+  });
+
+  it("copies every value exactly, in ranges, advancing the mark after each", async () => {
+    const q = pgQuery(opened.db);
+    const marks: number[] = [];
+    const r = await copyRangesViaCsv(
+      q,
+      pgCopy(opened.db)!,
+      store,
+      { table: "probe", pgTable: "csv_probe", alias: "p", select: "SELECT p.id, p.t, p.d, p.b, p.i FROM csv_probe p", columns: [["id", INTEGER], ["t", VARCHAR], ["d", DOUBLE], ["b", BOOLEAN], ["i", INTEGER]] },
+      4, // rows with id 1..4 were copied before
+      7,
+      async (_c, top) => void marks.push(top),
+    );
+    expect(r.copied).toBe(26);
+    expect(r.to).toBe(30);
+    expect(marks).toEqual([11, 18, 25, 30]);
+    const want = (await q("SELECT id, t, d, b, i FROM csv_probe WHERE id > 4 ORDER BY id", [])).map(([id, t, d, b, i]) => [Number(id), t, d, b, i]);
+    const got = await store.read(async (c) => (await c.runAndReadAll("SELECT id, t, d, b, i FROM probe ORDER BY id")).getRowsJS());
+    expect(got).toEqual(want);
+    // the distinctions that matter, spelled out
+    const byId = new Map(got.map((row) => [row[0], row]));
+    expect(byId.get(TEXTS.indexOf(null) + TEXTS.length + 1)?.[1]).toBeNull(); // id 15: NULL text
+    expect(byId.get(TEXTS.indexOf("") + TEXTS.length + 1)?.[1]).toBe(""); // id 16: empty text
+    expect(got.filter((row) => row[1] === "line one\nline two")).toHaveLength(2);
+    expect(got.map((row) => row[2])).toContain(5e-324);
+    expect(got.map((row) => row[2])).toContain(0.30000000000000004);
+  });
+
+  it("copies nothing and keeps the mark when no id is above it", async () => {
+    const r = await copyRangesViaCsv(pgQuery(opened.db), pgCopy(opened.db)!, store, { table: "probe", pgTable: "csv_probe", alias: "p", select: "SELECT p.id, p.t, p.d, p.b, p.i FROM csv_probe p", columns: [["id", INTEGER], ["t", VARCHAR], ["d", DOUBLE], ["b", BOOLEAN], ["i", INTEGER]] }, 30, 7, async () => {
+      throw new Error("no range to finish");
+    });
+    expect(r).toMatchObject({ copied: 0, to: 30 });
+  });
+});
