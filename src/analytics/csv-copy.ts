@@ -28,6 +28,14 @@ export interface CsvCopySpec {
   /** SELECT … FROM … without WHERE, parameters written in as literals (COPY takes none). */
   select: string;
   columns: Array<[string, DuckDBType]>;
+  /**
+   * The statement that loads one range, given the read_csv call as `source` (default: every
+   * column as read, `INSERT INTO table SELECT * FROM source`). Lets the load join tables DuckDB
+   * already holds instead of Postgres joining them for every range.
+   */
+  insert?: (source: string) => string;
+  /** Awaited before the first range is loaded (Postgres already writes it meanwhile). */
+  loadAfter?: Promise<unknown>;
 }
 
 export interface CsvCopyResult {
@@ -45,7 +53,8 @@ function csvColumns(columns: Array<[string, DuckDBType]>): string {
 
 /**
  * Copies the rows with id in (from, max id now] in ranges of `rangeSize` ids. After each range
- * is loaded, `done(c, top)` runs on the writer connection (the sync advances its mark there).
+ * is loaded, `done(c, lo, hi)` runs on the writer connection, in the same write (the sync repairs
+ * and counts the range, then advances its mark there).
  * Rows given ids below the top but committed later are the sync's late rows (its overlap check).
  */
 export async function copyRangesViaCsv(
@@ -55,7 +64,7 @@ export async function copyRangesViaCsv(
   spec: CsvCopySpec,
   from: number,
   rangeSize: number,
-  done: (c: DuckDBConnection, top: number) => Promise<void>,
+  done: (c: DuckDBConnection, lo: number, hi: number) => Promise<void>,
 ): Promise<CsvCopyResult> {
   const [[maxId]] = (await q(`SELECT coalesce(max(id), 0)::int8 FROM ${spec.pgTable}`, [])) as [[unknown]];
   const top = Number(maxId);
@@ -64,6 +73,7 @@ export async function copyRangesViaCsv(
 
   const dir = mkdtempSync(join(tmpdir(), "sievert-sync-"));
   const columns = csvColumns(spec.columns);
+  const insert = spec.insert ?? ((source: string) => `INSERT INTO ${spec.table} SELECT * FROM ${source}`);
   // One range into a file: resolves when the file is complete (the COPY has ended).
   const fetchRange = (lo: number, hi: number, file: string): Promise<void> => {
     const t = performance.now();
@@ -85,16 +95,17 @@ export async function copyRangesViaCsv(
       // Postgres writes the next range into the other file while DuckDB reads this one.
       if (k + 1 < ranges.length) next = fetchRange(ranges[k + 1]![0], ranges[k + 1]![1], files[(k + 1) % 2]!);
       next?.catch(() => undefined); // awaited at the next turn or drained below
-      const hi = ranges[k]![1];
+      if (k === 0 && spec.loadAfter) await spec.loadAfter;
+      const [lo, hi] = ranges[k]!;
       await store.write(async (c) => {
         const t = performance.now();
         const r = await c.run(
-          `INSERT INTO ${spec.table} SELECT * FROM read_csv(${sqlText(file)}, header = false, auto_detect = false, delim = ',', quote = '"',
-             escape = '"', nullstr = '', allow_quoted_nulls = false, columns = ${columns})`,
+          insert(`read_csv(${sqlText(file)}, header = false, auto_detect = false, delim = ',', quote = '"',
+             escape = '"', nullstr = '', allow_quoted_nulls = false, columns = ${columns})`),
         );
         result.loadMs += performance.now() - t;
         result.copied += Number(r.rowsChanged);
-        await done(c, hi);
+        await done(c, lo, hi);
         result.to = hi;
       });
     }

@@ -45,7 +45,7 @@ describe.skipIf(!url)("copyRangesViaCsv (Postgres server)", () => {
       { table: "probe", pgTable: "csv_probe", alias: "p", select: "SELECT p.id, p.t, p.d, p.b, p.i FROM csv_probe p", columns: [["id", INTEGER], ["t", VARCHAR], ["d", DOUBLE], ["b", BOOLEAN], ["i", INTEGER]] },
       4, // rows with id 1..4 were copied before
       7,
-      async (_c, top) => void marks.push(top),
+      async (_c, _lo, hi) => void marks.push(hi),
     );
     expect(r.copied).toBe(26);
     expect(r.to).toBe(30);
