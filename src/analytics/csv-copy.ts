@@ -10,9 +10,9 @@
  * commas and line breaks inside quotes, float8 is written shortest-exact (Postgres 12+), bool as
  * t/f.
  */
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { DuckDBConnection, DuckDBType } from "@duckdb/node-api";
 import type { PgCopy, PgQuery } from "./pg-source.ts";
@@ -46,6 +46,31 @@ export interface CsvCopyResult {
   loadMs: number;
 }
 
+/**
+ * A directory for one copy's CSV files: beside the DuckDB file (same volume as the data; DuckDB
+ * locks the file to this process, so whatever is found there later is this process's or a dead
+ * one's), or in the system's temporary directory for an in-memory store.
+ */
+function scratchDir(store: AnalyticsStore): string {
+  return store.path === ":memory:" ? mkdtempSync(join(tmpdir(), "sievert-sync-")) : mkdtempSync(`${store.path}.sync-`);
+}
+
+/**
+ * Removes the CSV directories a sync left beside the DuckDB file when its process was killed
+ * (a finished or failed copy removes its own). Called before a sync starts copying.
+ */
+export function removeStaleScratch(store: AnalyticsStore): number {
+  if (store.path === ":memory:") return 0;
+  const prefix = `${basename(store.path)}.sync-`;
+  let removed = 0;
+  for (const name of readdirSync(dirname(store.path))) {
+    if (!name.startsWith(prefix)) continue;
+    rmSync(join(dirname(store.path), name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
 /** read_csv's `columns` argument: name → DuckDB type, in the table's order. */
 function csvColumns(columns: Array<[string, DuckDBType]>): string {
   return `{${columns.map(([name, type]) => `${sqlText(name)}: ${sqlText(type.toString())}`).join(", ")}}`;
@@ -71,7 +96,7 @@ export async function copyRangesViaCsv(
   const result: CsvCopyResult = { copied: 0, to: from, readMs: 0, loadMs: 0 };
   if (top <= from) return result;
 
-  const dir = mkdtempSync(join(tmpdir(), "sievert-sync-"));
+  const dir = scratchDir(store);
   const columns = csvColumns(spec.columns);
   const insert = spec.insert ?? ((source: string) => `INSERT INTO ${spec.table} SELECT * FROM ${source}`);
   // One range into a file: resolves when the file is complete (the COPY has ended).

@@ -19,7 +19,7 @@
 import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
 import { appendRows } from "./append.ts";
 import { ColumnBatch } from "./column-batch.ts";
-import { copyRangesViaCsv } from "./csv-copy.ts";
+import { copyRangesViaCsv, removeStaleScratch } from "./csv-copy.ts";
 import type { SievertDb } from "../db/client.ts";
 import { pgCopy, pgQuery, sqlText, type PgQuery, type PgRows } from "./pg-source.ts";
 export { appendRows };
@@ -315,6 +315,7 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
       for (const t of ["objects", "events", "exam_facts", "dose_value_rows", "dose_groups", "dose_phantoms", "sync_state"]) await c.run(`DELETE FROM ${t}`);
     });
   }
+  removeStaleScratch(store); // a killed sync's CSV files
   await copyDimensions(store, q);
   const localiserTypes = store.ref.settings.ctLocaliserAcquisitionTypes;
   const literalLocaliserTypes = `ARRAY[${localiserTypes.map(sqlText).join(", ")}]::text[]`;
