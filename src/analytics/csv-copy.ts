@@ -49,7 +49,8 @@ export interface CsvCopyResult {
 /**
  * A directory for one copy's CSV files: beside the DuckDB file (same volume as the data; DuckDB
  * locks the file to this process, so whatever is found there later is this process's or a dead
- * one's), or in the system's temporary directory for an in-memory store.
+ * one's), or in the system's temporary directory for an in-memory store. read_csv reads a path
+ * that names an existing file as that file, glob characters and all (tested).
  */
 function scratchDir(store: AnalyticsStore): string {
   return store.path === ":memory:" ? mkdtempSync(join(tmpdir(), "sievert-sync-")) : mkdtempSync(`${store.path}.sync-`);

@@ -84,6 +84,31 @@ describe.skipIf(!process.env.DATABASE_URL)("sync scratch files during a copy (Po
     }
   });
 
+  it("copies beside a DuckDB file whose directory name has glob characters (read as a plain path)", async () => {
+    const globby = join(dir, "trust [A]*");
+    mkdirSync(globby);
+    const store = await AnalyticsStore.open({ path: join(globby, "e.duckdb") });
+    const seen: number[] = [];
+    try {
+      await store.write((c) => c.run("CREATE TABLE probe (id INTEGER, t VARCHAR)"));
+      const r = await copyRangesViaCsv(
+        pgQuery(opened.db),
+        pgCopy(opened.db)!,
+        store,
+        { table: "probe", pgTable: "scratch_probe", alias: "p", select: "SELECT p.id, p.t FROM scratch_probe p", columns: [["id", INTEGER], ["t", VARCHAR]] },
+        0,
+        8,
+        async () => void seen.push(readdirSync(globby).filter((n) => n.startsWith("e.duckdb.sync-")).length),
+      );
+      expect(r.copied).toBe(20);
+      expect(seen).toEqual([1, 1, 1]);
+      const rows = await store.read(async (c) => (await c.runAndReadAll("SELECT count(*)::INTEGER, min(t) FROM probe")).getRowsJS());
+      expect(rows).toEqual([[20, "row 1"]]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("a sync removes what a killed sync left beside its file", async () => {
     const path = join(dir, "d.duckdb");
     const svc = await AnalyticsService.open(opened.db, { path });
