@@ -12,7 +12,7 @@ import { deliverDueWebhooks, webhookConfigFromEnv, type DeliveryResult, type Web
 
 export interface AlertServiceOptions {
   logger?: Logger;
-  /** Periodic scan interval; 0 disables the timer (default SIEVERT_ALERT_SCAN_MS or 5000). */
+  /** Periodic scan interval; 0 disables the timer (default 5000; `serve` passes SIEVERT_ALERT_SCAN_MS). */
   intervalMs?: number;
   /** Debounce after an ingest notification (default 250 ms). */
   debounceMs?: number;
@@ -43,8 +43,7 @@ export class AlertService {
   ) {
     this.logger = options.logger;
     this.webhook = options.webhook === undefined ? webhookConfigFromEnv() : options.webhook;
-    const envInterval = Number(process.env.SIEVERT_ALERT_SCAN_MS);
-    this.intervalMs = options.intervalMs ?? (Number.isFinite(envInterval) && process.env.SIEVERT_ALERT_SCAN_MS ? envInterval : 5000);
+    this.intervalMs = options.intervalMs ?? 5000;
     this.debounceMs = options.debounceMs ?? 250;
   }
 

@@ -44,6 +44,10 @@ export interface AppServices {
    * command); `sievert serve` always passes it explicitly (tokens unless open on loopback).
    */
   auth?: AuthOptions;
+  /** Absolute base URL for links in CDS Hooks cards and FHIR Bundles (SIEVERT_PUBLIC_URL); default: the request's origin. */
+  publicUrl?: string;
+  /** ODS code of the ordering trust when a CDS Hooks order names none (SIEVERT_CDS_TRUST). */
+  defaultTrust?: string;
 }
 
 export type SievertApp = OpenAPIHono;
@@ -70,7 +74,7 @@ export function createApp(services: AppServices): SievertApp {
   app.notFound((c) => c.json({ error: { code: "not-found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   registerInputGuards(app, { maxJsonBytes: services.maxJsonBytes }); // first: URL, unknown API parameters, body limits
   // Then who may do what (src/auth/access-table.ts, default deny with tokens) and the audit of patient-level reads.
-  app.use("*", authMiddleware(services.auth ?? { mode: "open" }, services));
+  app.use("*", authMiddleware(services.auth ?? { mode: "open" }, services)); // services.defaultTrust: the CDS trust check sees the trust the cards use
   registerSignInPages(app, services);
   describeSecurity(app);
   registerAuditRoutes(app, services);

@@ -38,6 +38,8 @@ export const REASON_HEADER = "x-sievert-reason";
 interface AuthDeps {
   db: SievertDb;
   logger?: Logger | undefined;
+  /** The trust a CDS Hooks order with none is taken to come from (SIEVERT_CDS_TRUST), as cdshooks/routes.ts takes it. */
+  defaultTrust?: string | undefined;
 }
 
 type Outcome = { ok: true; dataTrust: string | null; resource: string | null } | { ok: false; response: Response };
@@ -161,7 +163,7 @@ async function applyTrustRule(c: Context, entry: AccessEntry, params: Record<str
       return { ok: true, dataTrust: null, resource };
     }
     case "cds": {
-      const trusts = cdsRequestingTrusts(await jsonBody(c));
+      const trusts = cdsRequestingTrusts(await jsonBody(c), deps.defaultTrust?.toUpperCase() ?? null);
       const outside = [...trusts].filter((t) => !mayActFor(p, t));
       if (outside.length > 0) {
         return { ok: false, response: forbidden(c, "trust-forbidden", `the draft orders are requested by ${outside.join(", ")}, not one of this token's trusts (${yours(p)})`) };
@@ -172,12 +174,11 @@ async function applyTrustRule(c: Context, entry: AccessEntry, params: Record<str
 }
 
 /** Requesting ODS codes of the draft orders of a CDS Hooks call (as cdshooks/routes.ts determines them). */
-function cdsRequestingTrusts(body: unknown): Set<string> {
+function cdsRequestingTrusts(body: unknown, fallback: string | null): Set<string> {
   const out = new Set<string>();
   if (!body || typeof body !== "object") return out;
   const b = body as { context?: { draftOrders?: unknown }; prefetch?: { draftOrders?: unknown } };
   const bundle = (b.context?.draftOrders ?? b.prefetch?.draftOrders) as { entry?: Array<{ resource?: { resourceType?: string } }> } | undefined;
-  const fallback = process.env.SIEVERT_CDS_TRUST?.trim().toUpperCase() || null;
   for (const e of Array.isArray(bundle?.entry) ? bundle.entry : []) {
     if (e?.resource?.resourceType !== "ServiceRequest") continue;
     let ods: string | null;

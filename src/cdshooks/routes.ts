@@ -37,9 +37,9 @@ export interface CdsAppServices {
   logger?: Logger;
   /** Tests may replace the precheck. */
   findPriors?: PriorsFinder;
-  /** Absolute base URL for links (default SIEVERT_PUBLIC_URL, else the request's origin). */
+  /** Absolute base URL for links (SIEVERT_PUBLIC_URL; default: the request's origin). */
   publicUrl?: string;
-  /** ODS code of the ordering trust when the order names none (default SIEVERT_CDS_TRUST). */
+  /** ODS code of the ordering trust when the order names none (SIEVERT_CDS_TRUST). */
   defaultTrust?: string;
 }
 
@@ -148,12 +148,12 @@ export function registerCdsHooksRoutes(app: OpenAPIHono, services: CdsAppService
 
     const nhsNumber = nhsNumberOf(patient);
     const cards: Card[] = [];
-    const baseUrl = (services.publicUrl ?? (process.env.SIEVERT_PUBLIC_URL?.trim() || new URL(c.req.url).origin)).replace(/\/+$/, "");
+    const baseUrl = (services.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, "");
     let skipped = 0;
     if (nhsNumber !== null) {
       for (const sr of selected) {
         const exam = orderedExam(sr);
-        const trust = requestingOds(sr) ?? services.defaultTrust ?? (process.env.SIEVERT_CDS_TRUST?.trim().toUpperCase() || null);
+        const trust = requestingOds(sr) ?? services.defaultTrust?.toUpperCase() ?? null;
         if (!exam || !trust) {
           skipped++;
           continue;

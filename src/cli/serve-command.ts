@@ -24,7 +24,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
   // Open (no tokens) only on loopback: the demo by default, or SIEVERT_AUTH=open; otherwise tokens (src/auth/mode.ts).
   let auth: ServeAuthDecision;
   try {
-    auth = decideServeAuth({ demo: options.demo, host, setting: process.env.SIEVERT_AUTH });
+    auth = decideServeAuth({ demo: options.demo, host, setting: config.authSetting });
   } catch (e) {
     if (e instanceof AuthModeError) throw new ConfigError(e.message);
     throw e;
@@ -40,9 +40,19 @@ export async function runServer(options: ServeOptions): Promise<void> {
     logger.info({ stored, alreadyPresent: present, quarantined }, `demo data loaded from ${options.sampleDir}`);
   }
   void analyticsFor(services.db).then((a) => a.requestSync()).catch((err: unknown) => logger.error({ err }, "analytics copy could not be opened"));
-  startAlertScanner(services.db, { logger }); // high-dose alerts: drains the alert queue (every SIEVERT_ALERT_SCAN_MS) and delivers webhooks
+  startAlertScanner(services.db, { logger, intervalMs: config.alertScanMs }); // high-dose alerts: drains the alert queue (every SIEVERT_ALERT_SCAN_MS) and delivers webhooks
   repeatDetectorFor(services.db, services.key, { logger }).request(); // repeat imaging: first pass now, then a sweep every 30 s whatever the source (DIMSE included)
-  const app = createApp({ db: services.db, key: services.key, maxObjectBytes: config.maxObjectBytes, maxJsonBytes: config.maxJsonBytes, logger, version: VERSION, auth: { mode: auth.mode } });
+  const app = createApp({
+    db: services.db,
+    key: services.key,
+    maxObjectBytes: config.maxObjectBytes,
+    maxJsonBytes: config.maxJsonBytes,
+    logger,
+    version: VERSION,
+    auth: { mode: auth.mode },
+    publicUrl: config.publicUrl,
+    defaultTrust: config.cdsTrust,
+  });
   const server = startHttpServer({ fetch: app.fetch, hostname: host, port: options.port ?? config.port, timeouts: config.http }, (info) => {
     const shownHost = info.address.includes(":") ? `[${info.address}]` : info.address;
     process.stdout.write(`Sievert is running at http://${shownHost}:${info.port}/\n${auth.notice}\n`);

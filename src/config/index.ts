@@ -42,6 +42,18 @@ const EnvSchema = z.object({
   SIEVERT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Objects waiting for ingest before network receivers stop reading from senders. */
   SIEVERT_INGEST_QUEUE: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** Absolute http(s) base URL of this service for links (CDS Hooks cards, FHIR Bundles); unset: the request's origin. */
+  SIEVERT_PUBLIC_URL: z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//i.test(v), "an http(s) URL")
+    .optional(),
+  /** ODS code of the ordering trust when a CDS Hooks order names none. */
+  SIEVERT_CDS_TRUST: z.string().trim().regex(/^[A-Za-z0-9]{2,16}$/, "an ODS code: 2 to 16 letters or digits").optional(),
+  /** `serve` authentication: tokens or open (decided with the address in src/auth/mode.ts). */
+  SIEVERT_AUTH: z.string().optional(),
+  /** How often `serve` checks new objects for high-dose alerts, in ms. */
+  SIEVERT_ALERT_SCAN_MS: z.coerce.number().int().min(1).default(5000),
 });
 
 export interface SievertConfig {
@@ -58,6 +70,14 @@ export interface SievertConfig {
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   dbSchema: string | undefined;
   dimse: DimseConfig;
+  /** SIEVERT_PUBLIC_URL without trailing slashes; undefined: links use the request's origin. */
+  publicUrl: string | undefined;
+  /** SIEVERT_CDS_TRUST, upper case. */
+  cdsTrust: string | undefined;
+  /** SIEVERT_AUTH as given (src/auth/mode.ts decides). */
+  authSetting: string | undefined;
+  /** SIEVERT_ALERT_SCAN_MS. */
+  alertScanMs: number;
 }
 
 export interface DimseConfig {
@@ -109,6 +129,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ingestConcurrency: e.SIEVERT_INGEST_CONCURRENCY,
       ingestQueue: e.SIEVERT_INGEST_QUEUE,
     },
+    publicUrl: e.SIEVERT_PUBLIC_URL?.replace(/\/+$/, ""),
+    cdsTrust: e.SIEVERT_CDS_TRUST?.toUpperCase(),
+    authSetting: e.SIEVERT_AUTH,
+    alertScanMs: e.SIEVERT_ALERT_SCAN_MS,
   };
 }
 

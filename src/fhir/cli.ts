@@ -45,9 +45,10 @@ export function registerFhirCommands(program: Command, setExit: (code: number) =
       if (o.count) params._count = [o.count];
       if (o.offset) params._offset = [o.offset];
       const { openServices } = await import("../cli/context.ts");
-      const services = await openServices(loadConfig());
+      const config = loadConfig();
+      const services = await openServices(config);
       try {
-        const base = publicFhirBase("http://localhost");
+        const base = publicFhirBase(config.publicUrl, "http://localhost");
         const self = new URL(`${base}/Observation`);
         for (const [k, vs] of Object.entries(params)) for (const v of vs) if (k !== "patient.identifier") self.searchParams.append(k, v);
         const bundle = await searchObservations({ db: services.db, key: services.key, base, reveal: false, trusts: null }, params, self);

@@ -107,7 +107,7 @@ export function registerFhirRoutes(app: OpenAPIHono, services: AppServices, opti
     return {
       db: services.db,
       key: services.key,
-      base: publicFhirBase(new URL(c.req.url).origin),
+      base: publicFhirBase(services.publicUrl, new URL(c.req.url).origin),
       reveal: (await reveal(c)) === true,
       // The access table marks /fhir/* "scoped": the route filters by the token's trusts itself.
       trusts: currentTrustScope(),
@@ -127,7 +127,7 @@ export function registerFhirRoutes(app: OpenAPIHono, services: AppServices, opti
     };
   const answer = (c: Context, r: ReadResult): Response => (r.ok ? fhir(c, r.resource) : fhir(c, r.outcome, 404));
 
-  app.get("/fhir/metadata", (c) => fhir(c, capabilityStatement(publicFhirBase(new URL(c.req.url).origin), services.version ?? "0.1.0")));
+  app.get("/fhir/metadata", (c) => fhir(c, capabilityStatement(publicFhirBase(services.publicUrl, new URL(c.req.url).origin), services.version ?? "0.1.0")));
   app.get(
     "/fhir/Observation",
     guarded(async (c) => fhir(c, await searchObservations(await context(c), queryParams(c), new URL(c.req.url)))),

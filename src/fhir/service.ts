@@ -40,9 +40,9 @@ export interface FhirContext {
   dateBatch?: number;
 }
 
-/** Base URL of the FHIR endpoint for Bundle fullUrls: SIEVERT_PUBLIC_URL when set (behind a proxy), else the request's origin. */
-export function publicFhirBase(fallbackOrigin: string): string {
-  return `${(process.env.SIEVERT_PUBLIC_URL?.trim() || fallbackOrigin).replace(/\/+$/, "")}/fhir`;
+/** Base URL of the FHIR endpoint for Bundle fullUrls: the public URL when set (SIEVERT_PUBLIC_URL, behind a proxy), else the request's origin. */
+export function publicFhirBase(publicUrl: string | undefined, fallbackOrigin: string): string {
+  return `${(publicUrl || fallbackOrigin).replace(/\/+$/, "")}/fhir`;
 }
 
 /** Date searches are refined in memory; a search selecting more candidate RDSRs than this is refused. */
