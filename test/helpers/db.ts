@@ -16,7 +16,9 @@ export async function openTestDatabase(): Promise<OpenedDatabase> {
     ...opened,
     async close() {
       try {
-        await opened.db.execute(sql.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+        // Background work of the file's last test (repeat detection, alert scan, analytics sync)
+        // may still hold locks in the schema: a deadlock victim is retried (see retryOnDeadlock).
+        await retryOnDeadlock(() => opened.db.execute(sql.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)));
       } finally {
         await opened.close();
       }
@@ -29,12 +31,19 @@ export async function openTestDatabase(): Promise<OpenedDatabase> {
  * (opening PGlite and migrating costs about a second) while each test starts empty.
  */
 export async function resetTestDatabase(db: OpenedDatabase["db"]): Promise<void> {
-  // On a Postgres server the after-upload work of the previous test (repeat detection, alert
-  // scan) may still hold locks on the tables TRUNCATE cascades to, and Postgres can pick the
-  // TRUNCATE as a deadlock victim (40P01): that work then finishes, and the TRUNCATE is retried.
+  await retryOnDeadlock(() => db.execute(sql.raw("TRUNCATE irradiation_events, dose_objects, studies, devices, quarantine, trusts RESTART IDENTITY CASCADE")));
+}
+
+/**
+ * On a Postgres server the after-upload work of the previous test (repeat detection, alert
+ * scan) may still hold locks on the tables a TRUNCATE or DROP SCHEMA takes, and Postgres can
+ * pick the statement as a deadlock victim (40P01): that work then finishes, and the statement
+ * is retried (up to 5 times).
+ */
+async function retryOnDeadlock(statement: () => Promise<unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.execute(sql.raw("TRUNCATE irradiation_events, dose_objects, studies, devices, quarantine, trusts RESTART IDENTITY CASCADE"));
+      await statement();
       return;
     } catch (err) {
       const code = (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
