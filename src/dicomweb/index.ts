@@ -24,11 +24,14 @@ export const DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024 * 1024;
 
 /**
  * Parts of one STOW-RS request stored concurrently; `SIEVERT_STOW_PARALLEL` overrides it.
- * 1 by default: on the 2-core reference machine, storing 2–8 parts of a request at once was not
- * faster (the parts of one request usually come from one device and study, whose rows every
- * object's transaction updates, so they wait on each other; and Postgres shares the cores).
+ * 4 by default. Measured on 2 cores, quiet machine, 2026-12-03 (bench/stow.ts, 1000 RDSRs in
+ * requests of 50 parts, against storescp in the same run): one client 476–521 objects/s with 4
+ * parts at once, 440–447 with 2, 323–355 with 1 (×1.27–1.56 vs ×0.81–0.94 of storescp); four
+ * clients about the same either way (≈ 680–720/s, the cores are full). Sharing transactions
+ * between the parts (ingest/group-commit.ts, one group written at a time) was slower with 4
+ * parts (400–423/s): the parts' own transactions commit side by side on separate connections.
  */
-export const DEFAULT_PARALLEL_PARTS = 1;
+export const DEFAULT_PARALLEL_PARTS = 4;
 /** Bytes of received parts held while they are stored (beyond it the body is not read on). */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 
