@@ -14,6 +14,7 @@ import type { AppServices } from "../api/app.ts";
 import { HeaderCache } from "./instance-header.ts";
 import { handleQido } from "./qido.ts";
 import { handleStow } from "./stow.ts";
+import { IngestQueue } from "../ingest/queue.ts";
 import { handleMetadata, handleRetrieve } from "./wado.ts";
 
 export { splitMultipart, MultipartLimitError, MultipartSyntaxError } from "./multipart.ts";
@@ -23,8 +24,8 @@ export { FailureReason, WarningReason } from "./stow.ts";
 export const DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024 * 1024;
 
 /**
- * Parts of one STOW-RS request stored concurrently; `SIEVERT_STOW_PARALLEL` overrides it.
- * 4 by default. Measured on 2 cores, quiet machine, 2026-12-03 (bench/stow.ts, 1000 RDSRs in
+ * Parts stored at once by STOW-RS, one request's or several requests' together (the slots are
+ * shared by every request of the app); `SIEVERT_STOW_PARALLEL` overrides it. 4 by default. Measured on 2 cores, quiet machine, 2026-12-03 (bench/stow.ts, 1000 RDSRs in
  * requests of 50 parts, against storescp in the same run): one client 476–521 objects/s with 4
  * parts at once, 440–447 with 2, 323–355 with 1 (×1.27–1.56 vs ×0.81–0.94 of storescp); four
  * clients about the same either way (≈ 680–720/s, the cores are full). Sharing transactions
@@ -39,6 +40,8 @@ export interface DicomwebOptions {
   /** Whole STOW-RS request cap; the per-part cap is AppServices.maxObjectBytes (SIEVERT_MAX_OBJECT_BYTES). */
   maxRequestBytes?: number;
   parallelParts?: number;
+  /** The slots the parts of every request share (default: a queue of `parallelParts` slots). */
+  ingestSlots?: IngestQueue;
   /** Describe the routes in /openapi.json (default true). */
   openapi?: boolean;
   headerCache?: HeaderCache;
@@ -59,13 +62,18 @@ export function registerDicomwebRoutes(app: OpenAPIHono, services: AppServices, 
   const headerCache = options.headerCache ?? new HeaderCache();
   const maxRequestBytes = options.maxRequestBytes ?? envBytes("SIEVERT_STOW_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES);
   const ctx = { db: services.db, headerCache };
+  const parallelParts = options.parallelParts ?? envBytes("SIEVERT_STOW_PARALLEL", DEFAULT_PARALLEL_PARTS);
   const stowOptions = {
     db: services.db,
     key: services.key,
     maxObjectBytes: services.maxObjectBytes,
     maxRequestBytes,
     headerCache,
-    parallelParts: options.parallelParts ?? envBytes("SIEVERT_STOW_PARALLEL", DEFAULT_PARALLEL_PARTS),
+    parallelParts,
+    // The parts of concurrent requests share the slots: one client gets them all, several share
+    // them (more at once only adds lock waits between transactions on two cores). Each request
+    // already bounds what it holds (parts and bytes), so nothing here needs a waiting limit.
+    ingestSlots: options.ingestSlots ?? new IngestQueue(parallelParts, Number.MAX_SAFE_INTEGER),
     maxInFlightBytes: DEFAULT_MAX_IN_FLIGHT_BYTES,
     logger: services.logger,
   };

@@ -13,6 +13,7 @@
 import type { Logger } from "pino";
 import type { SievertDb } from "../db/client.ts";
 import { ingestBytes } from "../ingest/ingest.ts";
+import type { IngestQueue } from "../ingest/queue.ts";
 import type { StoreResult } from "../ingest/store.ts";
 import { appendWarnings, MEDIA_DICOM_JSON, put, putSequence, T, type JsonDataset } from "./dicom-json.ts";
 import { type HeaderCache, type InstanceHeader, readInstanceHeader } from "./instance-header.ts";
@@ -59,6 +60,8 @@ export interface StowOptions {
   headerCache: HeaderCache;
   /** Parts stored concurrently within one request (default 4). */
   parallelParts: number;
+  /** Shared by every request of the app: at most `parallelParts` parts are stored at once in all. */
+  ingestSlots: IngestQueue;
   /** Bytes of parts held while they are being stored (the splitter waits beyond it). */
   maxInFlightBytes: number;
   logger?: Logger | undefined;
@@ -263,7 +266,7 @@ async function handlePart(part: MultipartPart, ctx: PartContext): Promise<PartRe
 
   let result: StoreResult;
   try {
-    result = await ingestBytes(opts.db, bytes, { source: "stow", trustOds: ctx.trustOds, name: `STOW-RS ${label} from ${ctx.peer}`, key: opts.key });
+    result = await opts.ingestSlots.run(() => ingestBytes(opts.db, bytes, { source: "stow", trustOds: ctx.trustOds, name: `STOW-RS ${label} from ${ctx.peer}`, key: opts.key }));
   } catch (err) {
     // The database failed for this object: nothing of it was kept (ingestBytes contract).
     opts.logger?.error({ err, part: part.index }, "STOW-RS: storing a part failed");

@@ -19,6 +19,6 @@ export {
   type CallerDecision,
 } from "./ae-table.ts";
 export { STATUS, errorComment, statusForFailure, statusForResult, type StoreStatus } from "./status.ts";
-export { IngestQueue } from "./queue.ts";
+export { IngestQueue } from "../ingest/queue.ts";
 export { acceptableTransferSyntaxes, choosePresentationContext, DOSE_IMAGE_CLASSES, DOSE_SR_CLASSES, TS, VERIFICATION_SOP_CLASS } from "./sop-classes.ts";
 export { toPart10, IMPLEMENTATION_CLASS_UID } from "./received.ts";

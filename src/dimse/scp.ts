@@ -25,7 +25,7 @@ import type { Logger } from "pino";
 import type { SievertDb } from "../db/client.ts";
 import { GroupCommit, ingestBytes, type GroupCommitStats, type IngestMeta, type StoreResult } from "../ingest/index.ts";
 import { resolveCaller, type AeTrustTable } from "./ae-table.ts";
-import { IngestQueue } from "./queue.ts";
+import { IngestQueue } from "../ingest/queue.ts";
 import { attachReceived, receivedOf, ReceivedDataStream, toPart10, type ReceivedDataset } from "./received.ts";
 import { encodingOf } from "../dicom/header-walker.ts";
 import { C_STORE_RQ, cStoreResponsePdu, NO_DATA_SET, readCommandSet, uidOf, usOf } from "./pdu.ts";

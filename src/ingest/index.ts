@@ -5,6 +5,7 @@
  * Instance UID) are reported, never overwritten; repeated irradiation events are stored once.
  */
 export { ingestBytes, parseForIngest } from "./ingest.ts";
+export { IngestQueue } from "./queue.ts";
 export { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "./group-commit.ts";
 export {
   storeParsedObject,

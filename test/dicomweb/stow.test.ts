@@ -264,3 +264,40 @@ describe.skipIf(!HAVE_CORPUS)("STOW-RS with parts stored concurrently", () => {
     expect(refs.map((r) => val(r, INSTANCE))).toEqual([...files, files[0] as string].map((f) => header(f).sopInstanceUid));
   });
 });
+
+describe.skipIf(!HAVE_CORPUS)("STOW-RS parts of concurrent requests share the ingest slots", () => {
+  it("stores at most parallelParts objects at once across requests, and one request uses them all", async () => {
+    const { OpenAPIHono } = await import("@hono/zod-openapi");
+    const { registerDicomwebRoutes } = await import("../../src/dicomweb/index.ts");
+    const { IngestQueue } = await import("../../src/ingest/index.ts");
+    /** Records the most tasks it ran at once. */
+    class PeakQueue extends IngestQueue {
+      peak = 0;
+      override async run<T>(task: () => Promise<T>): Promise<T> {
+        return super.run(async () => {
+          this.peak = Math.max(this.peak, this.active);
+          return task();
+        });
+      }
+    }
+    const files = ["ct/CT-RDSR-Siemens-Multi-1.dcm", "rf/RF-RDSR-GE.dcm", "dx/DX-RDSR-Canon_CXDI.dcm", "mg/MG-RDSR-Hologic_2D.dcm", "ct/CT-RDSR-Siemens-Multi-2.dcm"];
+    const post = (a: InstanceType<typeof OpenAPIHono>, names: string[]) =>
+      a.request("/dicomweb/studies", { method: "POST", body: multipartBody(names.map((f) => ({ bytes: corpusFile(f) }))), headers: { "content-type": STOW_TYPE } });
+
+    await resetTestDatabase(opened.db);
+    const alone = new PeakQueue(2, Number.MAX_SAFE_INTEGER);
+    const one = new OpenAPIHono();
+    registerDicomwebRoutes(one, { db: opened.db, key: TEST_KEY, maxObjectBytes: 4 << 20 }, { parallelParts: 2, ingestSlots: alone });
+    expect((await post(one, files)).status).toBe(200);
+    expect(alone.peak).toBe(2);
+
+    await resetTestDatabase(opened.db);
+    const shared = new PeakQueue(2, Number.MAX_SAFE_INTEGER);
+    const app = new OpenAPIHono();
+    registerDicomwebRoutes(app, { db: opened.db, key: TEST_KEY, maxObjectBytes: 4 << 20 }, { parallelParts: 2, ingestSlots: shared });
+    const answers = await Promise.all([post(app, files.slice(0, 3)), post(app, files.slice(3)), post(app, files.slice(0, 2))]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200]);
+    expect(shared.peak).toBe(2);
+    expect((await opened.db.select().from(doseObjects)).length).toBe(5);
+  });
+});

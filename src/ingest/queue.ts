@@ -1,6 +1,7 @@
 /**
- * The ingest queue shared by every association: at most `concurrency` objects are parsed
- * and committed at once; the others wait in FIFO order. When `limit` objects are waiting the
+ * An ingest queue shared by the requests of one network receiver (every DIMSE association of
+ * the SCP; every STOW-RS request of the app): at most `concurrency` objects are parsed and
+ * committed at once; the others wait in FIFO order. When `limit` objects are waiting the
  * queue is saturated: the SCP then stops reading from the sockets of callers that add more
  * (TCP back-pressure) until there is room again, so received data never piles up without
  * bound. A C-STORE response is only sent when its object's task has finished, so a caller
