@@ -61,6 +61,8 @@ Environment:
   SIEVERT_AE_UNKNOWN      reject (default) or the ODS code unknown calling AE titles are mapped to
   SIEVERT_INGEST_CONCURRENCY, SIEVERT_INGEST_QUEUE   network objects ingested at once (default 4);
                           objects waiting before senders are slowed (default 64)
+  SIEVERT_STOW_PARALLEL   STOW-RS parts stored at once, shared by all requests (default 4)
+  SIEVERT_STOW_MAX_REQUEST_BYTES   largest STOW-RS request body (default 2 GiB; over it: 413)
   SIEVERT_MAX_OBJECT_BYTES   largest DICOM upload accepted (default 64 MiB)
   SIEVERT_MAX_ELEMENTS    most DICOM elements + sequence items read from one object (default 1000000; over it
                           the object is quarantined as too-complex)
