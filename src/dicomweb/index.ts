@@ -25,12 +25,13 @@ export const DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024 * 1024;
 
 /**
  * Parts stored at once by STOW-RS, one request's or several requests' together (the slots are
- * shared by every request of the app); `SIEVERT_STOW_PARALLEL` overrides it. 4 by default. Measured on 2 cores, quiet machine, 2026-12-03 (bench/stow.ts, 1000 RDSRs in
- * requests of 50 parts, against storescp in the same run): one client 476–521 objects/s with 4
- * parts at once, 440–447 with 2, 323–355 with 1 (×1.27–1.56 vs ×0.81–0.94 of storescp); four
- * clients about the same either way (≈ 680–720/s, the cores are full). Sharing transactions
- * between the parts (ingest/group-commit.ts, one group written at a time) was slower with 4
- * parts (400–423/s): the parts' own transactions commit side by side on separate connections.
+ * shared by every request of the app); `SIEVERT_STOW_PARALLEL` overrides it. 4 by default.
+ * Measured on 2 cores, 2026-12-03 (bench/stow.ts, 1000 RDSRs in requests of 50 parts, against
+ * storescp in the same run): one client 488–546 objects/s with 4 slots, 440–447 with 2, 323–355
+ * with 1 (×1.31–1.38 against ×0.81–0.94 of storescp); four clients ≈ 640–720/s either way (the
+ * cores are full; 4 slots per request instead of shared: 557–724). Sharing transactions between
+ * the parts (ingest/group-commit.ts, one group written at a time) was slower with 4 parts
+ * (400–423/s): the parts' own transactions commit side by side on separate connections.
  */
 export const DEFAULT_PARALLEL_PARTS = 4;
 /** Bytes of received parts held while they are stored (beyond it the body is not read on). */
@@ -71,8 +72,8 @@ export function registerDicomwebRoutes(app: OpenAPIHono, services: AppServices, 
     headerCache,
     parallelParts,
     // The parts of concurrent requests share the slots: one client gets them all, several share
-    // them (more at once only adds lock waits between transactions on two cores). Each request
-    // already bounds what it holds (parts and bytes), so nothing here needs a waiting limit.
+    // them. Each request already bounds what it holds (parts and bytes), so nothing here needs a
+    // limit on waiting parts.
     ingestSlots: options.ingestSlots ?? new IngestQueue(parallelParts, Number.MAX_SAFE_INTEGER),
     maxInFlightBytes: DEFAULT_MAX_IN_FLIGHT_BYTES,
     logger: services.logger,
