@@ -1,9 +1,12 @@
 -- Rebuilds exam_facts for the studies in temp table `touched(study_id)` (support step of the
 -- sync, not a question). DLP per complete examination = sum of the event DLPs (localisers
 -- included, domain.md §3.2); DAP is converted from Gy·m² to Gy·cm² (× 10 000); activity is
--- the dose object's administered activity (report totals).
+-- the dose object's administered activity (report totals). The rows go to temp table
+-- new_exam_facts, shaped as exam_facts with the mapping empty; the sync maps their standard exam
+-- and inserts them (exam-map-apply.ts, insertMappedExamFacts).
 DELETE FROM exam_facts WHERE study_id IN (SELECT study_id FROM touched);
-INSERT INTO exam_facts
+CREATE OR REPLACE TEMP TABLE new_exam_facts AS SELECT * FROM exam_facts LIMIT 0;
+INSERT INTO new_exam_facts
 WITH o AS (
   SELECT study_id, device_id, modality,
          max(trust_ods) AS trust_ods, max(TRY_CAST(study_date AS DATE)) AS study_date,

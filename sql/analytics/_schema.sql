@@ -38,11 +38,15 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 );
 -- dose_values in long form, materialised by the sync for the studies it touches (built by
 -- _build_dose_values.sql from exam_facts and events; the questions read the view dose_values in
--- _views.sql). One row per comparable dose value, with the keys the questions group and filter
--- by, plus three columns that make the DRL comparison cheap at tens of millions of values:
+-- _views.sql, which adds the group's and the phantom's names back). One row per comparable dose
+-- value, keyed by codes rather than names: a low-cardinality VARCHAR column costs DuckDB about as
+-- much to write as all the numeric columns together (measured, 1M rows: 14 columns 0.6–0.9 s,
+-- the former 20 with trust, exam, age band, quantity, phantom and level as text 1.7–2.7 s).
 --   group_key    : dose_groups' code for (trust, device, standard exam, age band, quantity),
 --                  negative for exams not mapped to a standard exam
---   phantom_code : dose_phantoms' code for phantom (a small integer to group by)
+--   phantom_code : dose_phantoms' code for phantom (NULL: no phantom)
+--   event_id     : the irradiation event of an event-level value (CTDIvol, AGD); NULL for an
+--                  exam-level value (DLP, DAP, activity), which has its first SOP instance instead
 --   period_month : the study month as an integer, (year + 300000) × 12 + month − 1 (never negative,
 --                  so integer division gives quarters and years), for period_key (_views.sql)
 --   value_bucket : value_bucket(value), an order-preserving bucket (_views.sql) for exact quantiles
@@ -50,11 +54,11 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 --                  the study has more than one exam instance on that device (PET-CT: CT and NM), so
 --                  counting exams is count(*) FILTER (WHERE exam_first) plus count(DISTINCT study_id)
 --                  over the NULL rows only — the same number as count(DISTINCT study_id)
--- (copy version 3).
+-- (copy version 4; a file made before it has the wide table of version 3, which the store drops on
+-- open so that this one is created: its rows are rebuilt by the next sync).
 CREATE TABLE IF NOT EXISTS dose_value_rows (
-  level VARCHAR, study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE,
-  age_band VARCHAR, age_known BOOLEAN, patient_age_years DOUBLE, exam_code VARCHAR, quantity VARCHAR,
-  value DOUBLE, phantom VARCHAR, event_id INTEGER, sop_instance_uid VARCHAR,
+  study_id INTEGER, device_id INTEGER, modality VARCHAR, study_date DATE, age_known BOOLEAN,
+  patient_age_years DOUBLE, value DOUBLE, event_id INTEGER, sop_instance_uid VARCHAR,
   group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER, period_month INTEGER
 );
 CREATE TABLE IF NOT EXISTS dose_groups (

@@ -1,7 +1,8 @@
 -- Shared views and macros for the questions (support file, created on open; not a question).
 -- dose_values: every comparable dose value in long form, one row per value, with the keys the
--- questions group by (stored in dose_value_rows by the sync, _build_dose_values.sql). Quantity
--- names carry their unit (ref_quantities gives it separately).
+-- questions group by (stored in dose_value_rows by the sync, _build_dose_values.sql, with the
+-- group's and the phantom's names as codes, joined back here). Quantity names carry their unit
+-- (ref_quantities gives it separately).
 --   exam level : dlp_mGycm (CT, per complete examination: sum of event DLPs), dap_Gycm2
 --                (DX/CR/RF/XA, sum per examination), activity_MBq and activity_MBq_per_kg (NM/PT)
 --   event level: ctdivol_mGy (CT, per sequence, localisers excluded), agd_mGy (MG, per view)
@@ -46,6 +47,9 @@ CREATE OR REPLACE MACRO value_bucket(x) AS
        WHEN x <= 0 THEN -2147483647
        ELSE value_bucket_at(x, value_bucket_exp(x, CAST(floor(log2(CASE WHEN x > 0 THEN x ELSE 1 END)) AS INTEGER))) END;
 CREATE OR REPLACE VIEW dose_values AS
-SELECT level, study_id, device_id, modality, trust_ods, study_date, age_band, age_known,
-       patient_age_years, exam_code, quantity, value, phantom, event_id, sop_instance_uid
-FROM dose_value_rows;
+SELECT CASE WHEN r.event_id IS NULL THEN 'exam' ELSE 'event' END AS level, r.study_id, r.device_id, r.modality,
+       g.trust_ods, r.study_date, g.age_band, r.age_known, r.patient_age_years, g.exam_code, g.quantity, r.value,
+       p.phantom, r.event_id, r.sop_instance_uid
+FROM dose_value_rows r
+JOIN dose_groups g ON g.group_key = r.group_key
+LEFT JOIN dose_phantoms p ON p.phantom_code = r.phantom_code;

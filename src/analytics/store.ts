@@ -60,6 +60,7 @@ export class AnalyticsStore {
     const ref = loadReferenceData();
     const store = new AnalyticsStore(instance, writer, options.path, options.maxReaders ?? 2, ref);
     await store.write(async (c) => {
+      await dropWideDoseValues(c);
       for (const s of statements(readSql("_schema.sql"))) await c.run(s);
       await loadReferenceTables(c, ref);
       for (const s of statements(readSql("_views.sql"))) await c.run(s);
@@ -120,6 +121,18 @@ export class AnalyticsStore {
     this.writer.closeSync();
     this.instance.closeSync();
   }
+}
+
+/**
+ * A file made before copy version 4 holds dose_value_rows with the group's names as text
+ * (_schema.sql): it is dropped so that the coded table is created in its place. Its rows were
+ * derived data; the sync sees the older copy version and rebuilds them.
+ */
+async function dropWideDoseValues(c: DuckDBConnection): Promise<void> {
+  const r = await c.runAndReadAll(
+    "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'dose_value_rows' AND column_name = 'level'",
+  );
+  if (Number(r.getRowsJS()[0]![0]) > 0) await c.run("DROP TABLE dose_value_rows");
 }
 
 /** Replaces the ref_* tables from the data files (small; row appends are fine here). */

@@ -24,7 +24,7 @@ import type { SievertDb } from "../db/client.ts";
 import { pgCopy, pgQuery, sqlText, type PgQuery, type PgRows } from "./pg-source.ts";
 export { appendRows };
 import { readSql, statements, type AnalyticsStore } from "./store.ts";
-import { remapExamsOn } from "./exam-map-apply.ts";
+import { insertMappedExamFacts, remapExamsOn } from "./exam-map-apply.ts";
 import { rebuildDoseValues } from "./dose-values.ts";
 import type { ExamMapper } from "./mapping.ts";
 
@@ -161,9 +161,10 @@ interface TableSpec {
  * Version of the copied columns. A copy made by an older version lacks values in newer columns
  * (version 2 added the survey columns: fluoro time, RP dose, mAs, compression thickness,
  * laterality, view; version 3 the stored dose values: dose_value_rows, dose_groups and
- * dose_phantoms), so the next sync rebuilds it once.
+ * dose_phantoms; version 4 keyed dose_value_rows by group and phantom codes only), so the next
+ * sync rebuilds it once.
  */
-export const COPY_VERSION = "3";
+export const COPY_VERSION = "4";
 
 async function copyTable(
   db: SievertDb,
@@ -371,6 +372,7 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   const { studiesRebuilt, mapped } = await store.write(async (c) => {
     await c.run("CREATE OR REPLACE TEMP TABLE touched (study_id INTEGER)");
     let n = 0;
+    let inserted = 0;
     if (copiedAny) {
       await c.run(
         `INSERT INTO touched SELECT DISTINCT study_id FROM (
@@ -381,16 +383,17 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
       );
       n = Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]);
       for (const s of statements(readSql("_build_exam_facts.sql"))) await c.run(s);
+      tMap = performance.now();
+      inserted = await insertMappedExamFacts(c, mapper); // the touched studies' exam instances, mapped
     }
-    tMap = performance.now();
-    const m = await remapExamsOn(c, mapper);
+    const remapped = await remapExamsOn(c, mapper); // older exam instances, when the rules changed
     tValues = performance.now();
     // studies whose standard exam changed outside this batch (the rules changed) get new dose values too
     await c.run("INSERT INTO touched SELECT study_id FROM remapped EXCEPT SELECT study_id FROM touched");
     if (Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]) > 0) await rebuildDoseValues(c);
     await c.run("DROP TABLE touched");
     await c.run("DROP TABLE remapped");
-    return { studiesRebuilt: n, mapped: m };
+    return { studiesRebuilt: n, mapped: inserted + remapped };
   });
   if (process.env.SIEVERT_SYNC_TRACE) {
     console.error(`exam_facts ${(tMap - tFacts).toFixed(0)} ms, mapping ${(tValues - tMap).toFixed(0)} ms, dose values ${(performance.now() - tValues).toFixed(0)} ms`);

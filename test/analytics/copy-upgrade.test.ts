@@ -1,0 +1,68 @@
+/**
+ * Opening a DuckDB file made by an older copy version: the wide dose_value_rows of version 3
+ * (group names as text) is replaced by the coded table, and the next sync rebuilds the copy so
+ * that every answer is the same as from a fresh file.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerRows } from "../../src/analytics/export.ts";
+import { AnalyticsService } from "../../src/analytics/service.ts";
+import type { OpenedDatabase } from "../../src/db/client.ts";
+import { openTestDatabase } from "../helpers/db.ts";
+import { standardExams, writeExams } from "./fixture.ts";
+
+let opened: OpenedDatabase;
+let dir: string;
+beforeAll(async () => {
+  opened = await openTestDatabase();
+  await writeExams(opened.db, standardExams());
+  dir = mkdtempSync(join(tmpdir(), "sievert-upgrade-test-"));
+}, 120_000);
+afterAll(async () => {
+  await opened?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const VERSION_3_DOSE_VALUE_ROWS = `CREATE TABLE dose_value_rows (
+  level VARCHAR, study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE,
+  age_band VARCHAR, age_known BOOLEAN, patient_age_years DOUBLE, exam_code VARCHAR, quantity VARCHAR,
+  value DOUBLE, phantom VARCHAR, event_id INTEGER, sop_instance_uid VARCHAR,
+  group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER, period_month INTEGER)`;
+
+describe("analytics copy made by copy version 3", () => {
+  it("gets the coded dose_value_rows on open and the same answers as a fresh copy after the next sync", async () => {
+    const path = join(dir, "analytics.duckdb");
+    let svc = await AnalyticsService.open(opened.db, { path });
+    const first = await svc.sync();
+    const fresh = (await answerRows(svc.store, "drl-comparison", {})).rows;
+    const freshValues = Number(await svc.store.read(async (c) => (await c.runAndReadAll("SELECT count(*) FROM dose_values")).getRowsJS()[0]![0]));
+    expect(fresh.length).toBeGreaterThan(0);
+    // turn the file into what version 3 left: the wide table, with a row in it, and its version
+    await svc.store.write(async (c) => {
+      await c.run("DROP TABLE dose_value_rows");
+      await c.run(VERSION_3_DOSE_VALUE_ROWS);
+      await c.run("INSERT INTO dose_value_rows (level, study_id, value) VALUES ('exam', 1, 123.0)");
+      await c.run("UPDATE sync_state SET value = '3' WHERE name = 'copy_version'");
+    });
+    await svc.close();
+
+    svc = await AnalyticsService.open(opened.db, { path });
+    try {
+      const columns = await svc.store.read(async (c) =>
+        (await c.runAndReadAll("SELECT column_name FROM duckdb_columns() WHERE table_name = 'dose_value_rows' ORDER BY column_index")).getRowsJS().map((r) => r[0]),
+      );
+      expect(columns).not.toContain("level");
+      expect(columns).toContain("group_key");
+      const again = await svc.sync();
+      expect(again.objects).toBe(first.objects); // copied again from the start
+      expect((await answerRows(svc.store, "drl-comparison", {})).rows).toEqual(fresh);
+      const values = Number(await svc.store.read(async (c) => (await c.runAndReadAll("SELECT count(*) FROM dose_values")).getRowsJS()[0]![0]));
+      expect(values).toBe(freshValues);
+      expect((await svc.sync()).objects).toBe(0); // and only once
+    } finally {
+      await svc.close();
+    }
+  });
+});
