@@ -79,8 +79,8 @@ WITH f AS (
   JOIN fk f ON f.study_id = e.study_id AND f.device_id = e.device_id AND f.modality = e.modality
   JOIN firsts fe ON fe.study_id = e.study_id AND fe.device_id = e.device_id AND fe.modality = e.modality
 )
-SELECT x.study_id, x.device_id, x.modality, x.study_date, x.age_known, x.patient_age_years, x.value, x.event_id,
-       x.sop_instance_uid, g.group_key, value_bucket(x.value), x.exam_first, p.phantom_code,
+SELECT x.study_id, x.device_id, x.modality, x.trust_ods, x.study_date, x.age_known, x.patient_age_years, x.exam_code,
+       x.value, x.event_id, x.sop_instance_uid, g.group_key, value_bucket(x.value), x.exam_first, p.phantom_code,
        (year(x.study_date) + 300000) * 12 + month(x.study_date) - 1
 FROM x
 JOIN dose_groups g

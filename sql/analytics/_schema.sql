@@ -39,9 +39,11 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 -- dose_values in long form, materialised by the sync for the studies it touches (built by
 -- _build_dose_values.sql from exam_facts and events; the questions read the view dose_values in
 -- _views.sql, which adds the group's and the phantom's names back). One row per comparable dose
--- value, keyed by codes rather than names: a low-cardinality VARCHAR column costs DuckDB about as
--- much to write as all the numeric columns together (measured, 1M rows: 14 columns 0.6–0.9 s,
--- the former 20 with trust, exam, age band, quantity, phantom and level as text 1.7–2.7 s).
+-- value, with the group and the phantom as codes rather than names: a low-cardinality VARCHAR
+-- column costs DuckDB about as much to write as all the numeric columns together (measured, 1M
+-- rows: 14 columns 0.6–0.9 s, the former 20 with trust, exam, age band, quantity, phantom and
+-- level as text 1.7–2.7 s). Trust and exam stay as text because the DRL comparison filters on
+-- them: filtering through dose_groups instead made it 1.2–2× slower at 5M values.
 --   group_key    : dose_groups' code for (trust, device, standard exam, age band, quantity),
 --                  negative for exams not mapped to a standard exam
 --   phantom_code : dose_phantoms' code for phantom (NULL: no phantom)
@@ -57,8 +59,8 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 -- (copy version 4; a file made before it has the wide table of version 3, which the store drops on
 -- open so that this one is created: its rows are rebuilt by the next sync).
 CREATE TABLE IF NOT EXISTS dose_value_rows (
-  study_id INTEGER, device_id INTEGER, modality VARCHAR, study_date DATE, age_known BOOLEAN,
-  patient_age_years DOUBLE, value DOUBLE, event_id INTEGER, sop_instance_uid VARCHAR,
+  study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE, age_known BOOLEAN,
+  patient_age_years DOUBLE, exam_code VARCHAR, value DOUBLE, event_id INTEGER, sop_instance_uid VARCHAR,
   group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER, period_month INTEGER
 );
 CREATE TABLE IF NOT EXISTS dose_groups (

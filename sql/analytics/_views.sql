@@ -48,7 +48,7 @@ CREATE OR REPLACE MACRO value_bucket(x) AS
        ELSE value_bucket_at(x, value_bucket_exp(x, CAST(floor(log2(CASE WHEN x > 0 THEN x ELSE 1 END)) AS INTEGER))) END;
 CREATE OR REPLACE VIEW dose_values AS
 SELECT CASE WHEN r.event_id IS NULL THEN 'exam' ELSE 'event' END AS level, r.study_id, r.device_id, r.modality,
-       g.trust_ods, r.study_date, g.age_band, r.age_known, r.patient_age_years, g.exam_code, g.quantity, r.value,
+       r.trust_ods, r.study_date, g.age_band, r.age_known, r.patient_age_years, r.exam_code, g.quantity, r.value,
        p.phantom, r.event_id, r.sop_instance_uid
 FROM dose_value_rows r
 JOIN dose_groups g ON g.group_key = r.group_key
