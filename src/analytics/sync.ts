@@ -123,6 +123,15 @@ const EVENT_CSV_COLUMNS = EVENT_COLUMNS.filter(([name]) => !["study_id", "device
 const eventCopySelect = (localiserTypes: string) => `
 SELECT e.id, e.dose_object_id, ${EVENT_OWN(localiserTypes)}
 FROM irradiation_events e`;
+const localiserLiteral = (types: readonly string[]): string => `ARRAY[${types.map(sqlText).join(", ")}]::text[]`;
+
+/**
+ * The statements the bulk copy from a Postgres server reads, over whole tables (it reads them in
+ * id ranges): the benchmark times Postgres alone answering them, the reference for the sync.
+ */
+export function bulkCopyStatements(localiserTypes: readonly string[]): string[] {
+  return [OBJECT_SELECT, eventCopySelect(localiserLiteral(localiserTypes))].map((select) => `COPY (${select}) TO STDOUT (FORMAT csv)`);
+}
 const eventInsert = (source: string) => `
 INSERT INTO events
 SELECT c.event_id, c.object_id, o.study_id, o.device_id, o.modality,
@@ -319,7 +328,6 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   removeStaleScratch(store); // a killed sync's CSV files
   await copyDimensions(store, q);
   const localiserTypes = store.ref.settings.ctLocaliserAcquisitionTypes;
-  const literalLocaliserTypes = `ARRAY[${localiserTypes.map(sqlText).join(", ")}]::text[]`;
   // Objects and events are copied side by side: Postgres reads the first range of events while
   // DuckDB loads the objects, which the events' load then joins (see eventInsert).
   const objectsCopy = copyTable(
@@ -346,7 +354,7 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
       idColumn: "event_id",
       pgTable: "irradiation_events",
       select: EVENT_SELECT,
-      csv: { select: eventCopySelect(literalLocaliserTypes), columns: EVENT_CSV_COLUMNS, insert: eventInsert },
+      csv: { select: eventCopySelect(localiserLiteral(localiserTypes)), columns: EVENT_CSV_COLUMNS, insert: eventInsert },
       columns: EVENT_COLUMNS,
       extraParams: [localiserTypes],
       loadAfter: objectsCopy,
