@@ -23,6 +23,16 @@ export function statements(sqlText: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * Version of the copied columns. A copy made by an older version lacks values in newer columns
+ * (version 2 added the survey columns: fluoro time, RP dose, mAs, compression thickness,
+ * laterality, view; version 3 the stored dose values: dose_value_rows, dose_groups and
+ * dose_phantoms; version 4 gave dose_value_rows group and phantom codes for the names of age
+ * band, quantity and phantom), so the next
+ * sync rebuilds it once.
+ */
+export const COPY_VERSION = "4";
+
 export interface StoreOptions {
   /** File path, or ":memory:" (tests). */
   path: string;
@@ -60,7 +70,7 @@ export class AnalyticsStore {
     const ref = loadReferenceData();
     const store = new AnalyticsStore(instance, writer, options.path, options.maxReaders ?? 2, ref);
     await store.write(async (c) => {
-      await dropWideDoseValues(c);
+      await dropStaleDoseValues(c);
       for (const s of statements(readSql("_schema.sql"))) await c.run(s);
       await loadReferenceTables(c, ref);
       for (const s of statements(readSql("_views.sql"))) await c.run(s);
@@ -124,15 +134,17 @@ export class AnalyticsStore {
 }
 
 /**
- * A file made before copy version 4 holds dose_value_rows with the group's names as text
- * (_schema.sql): it is dropped so that the coded table is created in its place. Its rows were
- * derived data; the sync sees the older copy version and rebuilds them.
+ * A file made by another copy version may hold dose_value_rows in another shape (version 3 had
+ * the group's names as text), which CREATE TABLE IF NOT EXISTS would keep: it is dropped so that
+ * _schema.sql creates the current one. Its rows are derived data; the sync sees the other copy
+ * version and rebuilds the whole copy.
  */
-async function dropWideDoseValues(c: DuckDBConnection): Promise<void> {
-  const r = await c.runAndReadAll(
-    "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'dose_value_rows' AND column_name = 'level'",
-  );
-  if (Number(r.getRowsJS()[0]![0]) > 0) await c.run("DROP TABLE dose_value_rows");
+async function dropStaleDoseValues(c: DuckDBConnection): Promise<void> {
+  const hasState = await c.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'sync_state'");
+  if (Number(hasState.getRowsJS()[0]![0]) === 0) return; // a new file
+  const r = await c.runAndReadAll("SELECT value FROM sync_state WHERE name = 'copy_version'");
+  const version = r.getRowsJS()[0]?.[0];
+  if (version !== undefined && version !== COPY_VERSION) await c.run("DROP TABLE IF EXISTS dose_value_rows");
 }
 
 /** Replaces the ref_* tables from the data files (small; row appends are fine here). */

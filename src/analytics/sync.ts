@@ -23,7 +23,7 @@ import { copyRangesViaCsv, removeStaleScratch } from "./csv-copy.ts";
 import type { SievertDb } from "../db/client.ts";
 import { pgCopy, pgQuery, sqlText, type PgQuery, type PgRows } from "./pg-source.ts";
 export { appendRows };
-import { readSql, statements, type AnalyticsStore } from "./store.ts";
+import { COPY_VERSION, readSql, statements, type AnalyticsStore } from "./store.ts";
 import { insertMappedExamFacts, remapExamsOn } from "./exam-map-apply.ts";
 import { rebuildDoseValues } from "./dose-values.ts";
 import type { ExamMapper } from "./mapping.ts";
@@ -166,14 +166,6 @@ interface TableSpec {
   repairRange?: (c: DuckDBConnection, lo: number, hi: number) => Promise<void>;
 }
 
-/**
- * Version of the copied columns. A copy made by an older version lacks values in newer columns
- * (version 2 added the survey columns: fluoro time, RP dose, mAs, compression thickness,
- * laterality, view; version 3 the stored dose values: dose_value_rows, dose_groups and
- * dose_phantoms; version 4 keyed dose_value_rows by group and phantom codes only), so the next
- * sync rebuilds it once.
- */
-export const COPY_VERSION = "4";
 
 async function copyTable(
   db: SievertDb,
