@@ -28,8 +28,7 @@ export function statements(sqlText: string): string[] {
  * (version 2 added the survey columns: fluoro time, RP dose, mAs, compression thickness,
  * laterality, view; version 3 the stored dose values: dose_value_rows, dose_groups and
  * dose_phantoms; version 4 gave dose_value_rows group and phantom codes for the names of age
- * band, quantity and phantom), so the next
- * sync rebuilds it once.
+ * band, quantity and phantom), so the next sync rebuilds it once.
  */
 export const COPY_VERSION = "4";
 
