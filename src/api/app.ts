@@ -48,6 +48,8 @@ export interface AppServices {
   publicUrl?: string;
   /** ODS code of the ordering trust when a CDS Hooks order names none (SIEVERT_CDS_TRUST). */
   defaultTrust?: string;
+  /** STOW-RS limits (SIEVERT_STOW_MAX_REQUEST_BYTES, SIEVERT_STOW_PARALLEL); unset: src/dicomweb's defaults. */
+  stow?: { maxRequestBytes?: number; parallelParts?: number };
 }
 
 export type SievertApp = OpenAPIHono;

@@ -52,6 +52,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
     auth: { mode: auth.mode },
     publicUrl: config.publicUrl,
     defaultTrust: config.cdsTrust,
+    stow: config.stow,
   });
   const server = startHttpServer({ fetch: app.fetch, hostname: host, port: options.port ?? config.port, timeouts: config.http }, (info) => {
     const shownHost = info.address.includes(":") ? `[${info.address}]` : info.address;

@@ -42,6 +42,10 @@ const EnvSchema = z.object({
   SIEVERT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Objects waiting for ingest before network receivers stop reading from senders. */
   SIEVERT_INGEST_QUEUE: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** Largest STOW-RS request body, all parts, in bytes (default in src/dicomweb/index.ts: 2 GiB; over it: 413). */
+  SIEVERT_STOW_MAX_REQUEST_BYTES: z.coerce.number().int().positive().optional(),
+  /** STOW-RS parts stored at once, shared by all requests (default in src/dicomweb/index.ts: 4). */
+  SIEVERT_STOW_PARALLEL: z.coerce.number().int().min(1).max(64).optional(),
   /** Absolute http(s) base URL of this service for links (CDS Hooks cards, FHIR Bundles); unset: the request's origin. */
   SIEVERT_PUBLIC_URL: z
     .string()
@@ -78,6 +82,8 @@ export interface SievertConfig {
   authSetting: string | undefined;
   /** SIEVERT_ALERT_SCAN_MS. */
   alertScanMs: number;
+  /** SIEVERT_STOW_MAX_REQUEST_BYTES and SIEVERT_STOW_PARALLEL; undefined: the DICOMweb defaults. */
+  stow: { maxRequestBytes: number | undefined; parallelParts: number | undefined };
 }
 
 export interface DimseConfig {
@@ -133,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cdsTrust: e.SIEVERT_CDS_TRUST?.toUpperCase(),
     authSetting: e.SIEVERT_AUTH,
     alertScanMs: e.SIEVERT_ALERT_SCAN_MS,
+    stow: { maxRequestBytes: e.SIEVERT_STOW_MAX_REQUEST_BYTES, parallelParts: e.SIEVERT_STOW_PARALLEL },
   };
 }
 

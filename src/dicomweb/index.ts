@@ -48,22 +48,13 @@ export interface DicomwebOptions {
   headerCache?: HeaderCache;
 }
 
-/** A positive whole number from the environment (bytes, or a count). */
-function envBytes(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === "") return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, got "${v}"`);
-  return n;
-}
-
 const ODS = /^[A-Z0-9]{3,5}$/;
 
 export function registerDicomwebRoutes(app: OpenAPIHono, services: AppServices, options: DicomwebOptions = {}): void {
   const headerCache = options.headerCache ?? new HeaderCache();
-  const maxRequestBytes = options.maxRequestBytes ?? envBytes("SIEVERT_STOW_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES);
+  const maxRequestBytes = options.maxRequestBytes ?? services.stow?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const ctx = { db: services.db, headerCache };
-  const parallelParts = options.parallelParts ?? envBytes("SIEVERT_STOW_PARALLEL", DEFAULT_PARALLEL_PARTS);
+  const parallelParts = options.parallelParts ?? services.stow?.parallelParts ?? DEFAULT_PARALLEL_PARTS;
   const stowOptions = {
     db: services.db,
     key: services.key,

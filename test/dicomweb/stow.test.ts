@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApp, type SievertApp } from "../../src/api/app.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import type { OpenedDatabase } from "../../src/db/client.ts";
 import { doseObjects, quarantine } from "../../src/db/schema.ts";
 import { readInstanceHeader } from "../../src/dicomweb/instance-header.ts";
@@ -299,5 +300,14 @@ describe.skipIf(!HAVE_CORPUS)("STOW-RS parts of concurrent requests share the in
     expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200]);
     expect(shared.peak).toBe(2);
     expect((await opened.db.select().from(doseObjects)).length).toBe(5);
+  });
+});
+
+describe("STOW-RS settings", () => {
+  it("come from src/config, read once at start: the request cap and the slots, bad values refused by name", () => {
+    expect(loadConfig({}).stow).toEqual({ maxRequestBytes: undefined, parallelParts: undefined }); // src/dicomweb's defaults
+    expect(loadConfig({ SIEVERT_STOW_MAX_REQUEST_BYTES: "1048576", SIEVERT_STOW_PARALLEL: "2" }).stow).toEqual({ maxRequestBytes: 1048576, parallelParts: 2 });
+    for (const bad of ["0", "65", "two", "1.5"]) expect(() => loadConfig({ SIEVERT_STOW_PARALLEL: bad })).toThrow(/SIEVERT_STOW_PARALLEL/);
+    for (const bad of ["0", "-1", "2GB", "1.5"]) expect(() => loadConfig({ SIEVERT_STOW_MAX_REQUEST_BYTES: bad })).toThrow(/SIEVERT_STOW_MAX_REQUEST_BYTES/);
   });
 });

@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type SievertApp } from "../../src/api/app.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { TEST_KEY } from "../helpers/db.ts";
 import { startSampleApp, type SampleApp } from "../web/sample-app.ts";
 import { fingerprint, HOSTILE_VALUES, maxQuarantineId, type Fingerprint } from "./fixtures.ts";
@@ -26,14 +27,9 @@ const STOW_LIMIT = 1024 * 1024;
 beforeAll(async () => {
   sample = await startSampleApp();
   app = sample.app;
-  const previous = process.env.SIEVERT_STOW_MAX_REQUEST_BYTES;
-  process.env.SIEVERT_STOW_MAX_REQUEST_BYTES = String(STOW_LIMIT);
-  try {
-    small = createApp({ db: sample.db, key: TEST_KEY, maxObjectBytes: 256 * 1024, maxJsonBytes: 64 * 1024, analytics: sample.analytics } as Parameters<typeof createApp>[0]);
-  } finally {
-    if (previous === undefined) delete process.env.SIEVERT_STOW_MAX_REQUEST_BYTES;
-    else process.env.SIEVERT_STOW_MAX_REQUEST_BYTES = previous;
-  }
+  // the STOW-RS request cap as `serve` passes it from SIEVERT_STOW_MAX_REQUEST_BYTES (src/config)
+  const stow = loadConfig({ SIEVERT_STOW_MAX_REQUEST_BYTES: String(STOW_LIMIT) }).stow;
+  small = createApp({ db: sample.db, key: TEST_KEY, maxObjectBytes: 256 * 1024, maxJsonBytes: 64 * 1024, analytics: sample.analytics, stow } as Parameters<typeof createApp>[0]);
   // The alert queue is drained by GET /api/v1/alerts (a legitimate write, not in the guarded tables): drain it first.
   expect((await app.request("/api/v1/alerts?status=all")).status).toBe(200);
   const studies = (await (await app.request("/dicomweb/studies?limit=1", { headers: { accept: "application/dicom+json" } })).json()) as Array<Record<string, { Value?: string[] }>>;
