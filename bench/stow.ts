@@ -33,6 +33,7 @@ import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import { createApp } from "../src/api/app.ts";
+import { loadConfig } from "../src/config/index.ts";
 import { openDatabase } from "../src/db/client.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -140,7 +141,8 @@ async function sievertRow(label: string, files: readonly InputFile[], clients: n
   } catch (err) {
     return { row: label, available: false, reason: `Postgres at ${opts.databaseUrl}: ${err instanceof Error ? err.message : String(err)}` };
   }
-  const app = createApp({ db: opened.db, key: randomBytes(32), maxObjectBytes: 64 * 1024 * 1024 });
+  // STOW-RS settings as `serve` reads them (SIEVERT_STOW_PARALLEL, SIEVERT_STOW_MAX_REQUEST_BYTES)
+  const app = createApp({ db: opened.db, key: randomBytes(32), maxObjectBytes: 64 * 1024 * 1024, stow: loadConfig().stow });
   const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
   try {
     await new Promise<void>((r) => (server.listening ? r() : server.once("listening", () => r())));
