@@ -19,9 +19,8 @@ WITH v AS NOT MATERIALIZED (
   SELECT group_key, period_key(period_month, $period) AS pk, value_bucket AS vb, value, phantom_code, exam_first, age_known, study_id
   FROM dose_value_rows
   WHERE group_key > 0 -- mapped to a standard exam
-    AND ($device IS NULL OR device_id = $device) AND ($modality IS NULL OR modality = $modality)
-    AND (($trust IS NULL AND $exam IS NULL)
-         OR group_key IN (SELECT group_key FROM dose_groups WHERE ($trust IS NULL OR trust_ods = $trust) AND ($exam IS NULL OR exam_code = $exam)))
+    AND ($trust IS NULL OR trust_ods = $trust) AND ($device IS NULL OR device_id = $device)
+    AND ($exam IS NULL OR exam_code = $exam) AND ($modality IS NULL OR modality = $modality)
     AND ($from IS NULL OR study_date >= CAST($from AS DATE)) AND ($to IS NULL OR study_date <= CAST($to AS DATE))
 ), h AS (
   -- pass 1 (per bucket and phantom: the phantoms of a group come from here too)
