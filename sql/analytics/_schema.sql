@@ -41,9 +41,9 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 -- _views.sql, which adds the group's and the phantom's names back). One row per comparable dose
 -- value, with the group and the phantom as codes rather than names: a low-cardinality VARCHAR
 -- column costs DuckDB about as much to write as all the numeric columns together (measured, 1M
--- rows: 14 columns 0.6–0.9 s, the former 20 with trust, exam, age band, quantity, phantom and
--- level as text 1.7–2.7 s). Trust and exam stay as text because the DRL comparison filters on
--- them: filtering through dose_groups instead made it 1.2–2× slower at 5M values.
+-- rows: the former 20 columns 1.7–2.7 s of CPU, the same without trust, exam, age band,
+-- quantity, phantom and level 0.6–0.9 s). Trust and exam stay as text because the DRL comparison
+-- filters on them: filtering through dose_groups instead made it 1.2–2× slower at 5M–10M values.
 --   group_key    : dose_groups' code for (trust, device, standard exam, age band, quantity),
 --                  negative for exams not mapped to a standard exam
 --   phantom_code : dose_phantoms' code for phantom (NULL: no phantom)
@@ -56,8 +56,8 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 --                  the study has more than one exam instance on that device (PET-CT: CT and NM), so
 --                  counting exams is count(*) FILTER (WHERE exam_first) plus count(DISTINCT study_id)
 --                  over the NULL rows only — the same number as count(DISTINCT study_id)
--- (copy version 4; a file made before it has the wide table of version 3, which the store drops on
--- open so that this one is created: its rows are rebuilt by the next sync).
+-- (copy version 4; in a file of another copy version the store drops this table on open so that
+-- this shape is created, and the next sync rebuilds its rows: store.ts).
 CREATE TABLE IF NOT EXISTS dose_value_rows (
   study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE, age_known BOOLEAN,
   patient_age_years DOUBLE, exam_code VARCHAR, value DOUBLE, event_id INTEGER, sop_instance_uid VARCHAR,

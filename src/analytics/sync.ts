@@ -166,7 +166,6 @@ interface TableSpec {
   repairRange?: (c: DuckDBConnection, lo: number, hi: number) => Promise<void>;
 }
 
-
 async function copyTable(
   db: SievertDb,
   store: AnalyticsStore,
