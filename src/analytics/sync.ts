@@ -395,7 +395,7 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
     return { studiesRebuilt: n, mapped: inserted + remapped };
   });
   if (process.env.SIEVERT_SYNC_TRACE) {
-    console.error(`exam_facts ${(tMap - tFacts).toFixed(0)} ms, mapping ${(tValues - tMap).toFixed(0)} ms, dose values ${(performance.now() - tValues).toFixed(0)} ms`);
+    console.error(`exam facts built ${(tMap - tFacts).toFixed(0)} ms, mapped and stored ${(tValues - tMap).toFixed(0)} ms, dose values ${(performance.now() - tValues).toFixed(0)} ms`);
   }
   await store.write(async (c) => {
     await setState(c, "last_sync", new Date().toISOString());
