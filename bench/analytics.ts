@@ -50,7 +50,7 @@ async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<{ media
 }
 
 /** Fills the Postgres tables with n events server-side (generate_series). */
-async function generatePostgres(sql: postgres.Sql, n: number): Promise<void> {
+export async function generatePostgres(sql: postgres.Sql, n: number): Promise<void> {
   const studiesN = Math.ceil(n / 5);
   await sql.unsafe(`INSERT INTO trusts (ods, name) SELECT 'T' || g, 'Trust ' || g FROM generate_series(1, 4) g`);
   await sql.unsafe(`INSERT INTO devices (identity_key, station_name, trust_ods) SELECT 'bench:' || g, 'CT' || g, 'T' || (1 + g % 4) FROM generate_series(1, 20) g`);
@@ -97,7 +97,7 @@ UNION ALL
 SELECT trust_ods, device_id, description, age_band, 'ctdivol', count(*), percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY ctdivol_mgy) FROM seq GROUP BY 1, 2, 3, 4`;
 
 /** Synthetic objects/events/exam_facts straight into DuckDB (for sizes Postgres cannot hold here). */
-async function generateDuck(store: AnalyticsStore, n: number): Promise<void> {
+export async function generateDuck(store: AnalyticsStore, n: number): Promise<void> {
   const studiesN = Math.ceil(n / 5);
   await store.write(async (c) => {
     for (const t of ["objects", "events", "exam_facts", "dose_value_rows", "dose_groups", "dose_phantoms", "trusts", "devices"]) await c.run(`DELETE FROM ${t}`);
@@ -132,7 +132,7 @@ async function generateDuck(store: AnalyticsStore, n: number): Promise<void> {
   });
 }
 
-async function duckDrl(store: AnalyticsStore): Promise<number> {
+export async function duckDrl(store: AnalyticsStore): Promise<number> {
   return store.read(async (c) => {
     const { values, types } = questionParams("drl-comparison", {});
     const r = await c.runAndReadAll(questionSql("drl-comparison"), values, types);

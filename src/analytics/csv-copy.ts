@@ -36,6 +36,8 @@ export interface CsvCopySpec {
   insert?: (source: string) => string;
   /** Awaited before the first range is loaded (Postgres already writes it meanwhile). */
   loadAfter?: Promise<unknown>;
+  /** DuckDB settings for the load statement only: SET before it, RESET after (see eventInsert in sync.ts). */
+  loadSettings?: Record<string, string>;
 }
 
 export interface CsvCopyResult {
@@ -125,10 +127,16 @@ export async function copyRangesViaCsv(
       const [lo, hi] = ranges[k]!;
       await store.write(async (c) => {
         const t = performance.now();
-        const r = await c.run(
-          insert(`read_csv(${sqlText(file)}, header = false, auto_detect = false, delim = ',', quote = '"',
+        const settings = Object.entries(spec.loadSettings ?? {});
+        for (const [name, value] of settings) await c.run(`SET ${name} = ${sqlText(value)}`);
+        const r = await c
+          .run(
+            insert(`read_csv(${sqlText(file)}, header = false, auto_detect = false, delim = ',', quote = '"',
              escape = '"', nullstr = '', allow_quoted_nulls = false, columns = ${columns})`),
-        );
+          )
+          .finally(async () => {
+            for (const [name] of settings) await c.run(`RESET ${name}`);
+          });
         result.loadMs += performance.now() - t;
         result.copied += Number(r.rowsChanged);
         await done(c, lo, hi);

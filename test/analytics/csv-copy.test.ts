@@ -68,4 +68,33 @@ describe.skipIf(!url)("copyRangesViaCsv (Postgres server)", () => {
     });
     expect(r).toMatchObject({ copied: 0, to: 30 });
   });
+
+  it("applies the load settings to each range's load statement only", async () => {
+    await store.write((c) => c.run("CREATE TABLE probe_settings (id INTEGER, during VARCHAR)"));
+    const afterEach: string[] = [];
+    const setting = async (c: Parameters<Parameters<AnalyticsStore["write"]>[0]>[0]) =>
+      String((await c.runAndReadAll("SELECT current_setting('disabled_optimizers')")).getRowsJS()[0]![0]);
+    const r = await copyRangesViaCsv(
+      pgQuery(opened.db),
+      pgCopy(opened.db)!,
+      store,
+      {
+        table: "probe_settings",
+        pgTable: "csv_probe",
+        alias: "p",
+        select: "SELECT p.id FROM csv_probe p",
+        columns: [["id", INTEGER]],
+        insert: (source) => `INSERT INTO probe_settings SELECT id, current_setting('disabled_optimizers') FROM ${source}`,
+        loadSettings: { disabled_optimizers: "build_side_probe_side" },
+      },
+      20,
+      5,
+      async (c) => void afterEach.push(await setting(c)),
+    );
+    expect(r.copied).toBe(10);
+    const during = await store.read(async (c) => (await c.runAndReadAll("SELECT DISTINCT during FROM probe_settings")).getRowsJS());
+    expect(during).toEqual([["build_side_probe_side"]]);
+    expect(afterEach).toEqual(["", ""]); // reset before the range is finished
+    expect(await store.write(setting)).toBe("");
+  });
 });
