@@ -10,10 +10,11 @@
  * commas and line breaks inside quotes, float8 is written shortest-exact (Postgres 12+), bool as
  * t/f.
  */
-import { createWriteStream, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import type { DuckDBConnection, DuckDBType } from "@duckdb/node-api";
 import type { PgCopy, PgQuery } from "./pg-source.ts";
 import { sqlText } from "./pg-source.ts";
@@ -74,6 +75,21 @@ export function removeStaleScratch(store: AnalyticsStore): number {
   return removed;
 }
 
+/**
+ * Writes a COPY stream to a file, a write per read of the stream, each holding whatever it has
+ * buffered: postgres.js pushes one chunk per row (one CopyData message each), and piping them
+ * one by one into a file stream cost the main thread more (measured, 1M events: 650–900 ms busy
+ * piped, 550–650 ms this way).
+ */
+async function writeToFile(stream: Readable, file: string): Promise<void> {
+  const fh = await open(file, "w");
+  try {
+    for await (const chunk of stream) await fh.write(chunk as Buffer);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** read_csv's `columns` argument: name → DuckDB type, in the table's order. */
 function csvColumns(columns: Array<[string, DuckDBType]>): string {
   return `{${columns.map(([name, type]) => `${sqlText(name)}: ${sqlText(type.toString())}`).join(", ")}}`;
@@ -106,7 +122,7 @@ export async function copyRangesViaCsv(
   const fetchRange = (lo: number, hi: number, file: string): Promise<void> => {
     const t = performance.now();
     return copy(`COPY (${spec.select} WHERE ${spec.alias}.id > ${Math.trunc(lo)} AND ${spec.alias}.id <= ${Math.trunc(hi)}) TO STDOUT (FORMAT csv)`)
-      .then((stream) => pipeline(stream, createWriteStream(file)))
+      .then((stream) => writeToFile(stream, file))
       .then(() => {
         result.readMs += performance.now() - t;
       });
