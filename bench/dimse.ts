@@ -52,7 +52,7 @@ function listDcm(dir: string): string[] {
 }
 
 /** `count` unique objects split over `parts` directories; variant numbers start at `first`. */
-function makeInput(outDir: string, count: number, parts: number, first: number): { dirs: string[]; bytes: number } {
+export function makeInput(outDir: string, count: number, parts: number, first: number): { dirs: string[]; bytes: number } {
   const sources = listDcm(join(ROOT, "sample-rdsr")).map((p) => readFileSync(p).toString("latin1"));
   const dirs = Array.from({ length: parts }, (_, i) => join(outDir, `part${i}`));
   for (const d of dirs) mkdirSync(d, { recursive: true });
@@ -88,7 +88,7 @@ function childrenCpuS(): number {
 }
 
 /** storescu over each directory at once (one association each); wall time until all exit. */
-async function sendAll(port: number, calledAe: string, dirs: string[]): Promise<Send> {
+export async function sendAll(port: number, calledAe: string, dirs: string[]): Promise<Send> {
   const t0 = performance.now();
   const c0 = childrenCpuS();
   const runs = dirs.map(
