@@ -49,6 +49,21 @@ async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<{ media
   return { medianMs: median(runsMs), runsMs: runsMs.map((x) => Math.round(x)) };
 }
 
+/** A CT irradiation event's JSON as the ingest stores it (all IrradiationEvent keys), for object `id`, event `k`. */
+function benchEventJson(id: string, k: string): string {
+  return `jsonb_build_object(
+    'dateTime', '2024-07-01T09:00:00', 'protocol', CASE WHEN ${k} = 0 THEN 'Scout' ELSE 'Routine ' || (${id} % 7) END,
+    'targetRegion', 'Chest', 'acquisitionType', CASE WHEN ${k} = 0 THEN 'Constant Angle Acquisition' ELSE 'Spiral Acquisition' END,
+    'ctdiVol_mGy', CASE WHEN ${k} = 0 THEN 0.2 ELSE 5 + ((${id} * 7 + ${k} * 13) % 500) / 10.0 END,
+    'dlp_mGycm', CASE WHEN ${k} = 0 THEN 5 ELSE 50 + ((${id} * 11 + ${k} * 17) % 3000) / 10.0 END,
+    'phantom', 'body32', 'dap_Gym2', NULL, 'rpDose_Gy', NULL, 'agd_mGy', NULL, 'kvp', 120, 'mAs', NULL,
+    'exposureTime_s', 0.5, 'tubeCurrent_mA', 200, 'pitch', 0.98, 'scanLength_mm', 350, 'collimation_mm', 40,
+    'xraySourceCount', 1, 'entranceDose_mGy', NULL, 'primaryAngle_deg', NULL, 'secondaryAngle_deg', NULL,
+    'laterality', NULL, 'viewPosition', NULL, 'compressionThickness_mm', NULL,
+    'waterEquivalentDiameter_mm', NULL, 'sizeSpecificDose_mGy', NULL,
+    'irradiationEventUid', '2.25.' || (${id} * 5 + ${k}) || '1564448009046725491400880054573918675')`;
+}
+
 /** Fills the Postgres tables with n events server-side (generate_series). */
 export async function generatePostgres(sql: postgres.Sql, n: number): Promise<void> {
   const studiesN = Math.ceil(n / 5);
@@ -60,9 +75,26 @@ export async function generatePostgres(sql: postgres.Sql, n: number): Promise<vo
     SELECT 'b.' || g, 'T' || (1 + (g % 20) % 4), 'CT', DATE '2024-07-01' + (g % 540), (${descs})[1 + (g / 20) % 8],
            CASE WHEN g % 50 = 0 THEN 1 + g % 15 ELSE 18 + g % 70 END, 50 + g % 60
     FROM generate_series(1, ${studiesN}) g`);
+  // Each object's report and each event's JSON are shaped and sized as the ingest stores them for
+  // a CT RDSR (report ≈ 4–5 KB with its events, event ≈ 0.8 KB), so that reading a row costs
+  // Postgres what it costs on real data.
   await sql.unsafe(`
     INSERT INTO dose_objects (sop_instance_uid, sha256, kind, modality, study_id, device_id, trust_ods, source, report)
-    SELECT 'b.o.' || s.id, 'x', 'ct-rdsr', 'CT', s.id, 1 + (s.id % 20), s.trust_ods, 'bench', '{}'::jsonb FROM studies s`);
+    SELECT 'b.o.' || s.id, 'x', 'ct-rdsr', 'CT', s.id, 1 + (s.id % 20), s.trust_ods, 'bench',
+           jsonb_build_object(
+             'ok', true, 'kind', 'ct-rdsr', 'modality', 'CT', 'error', NULL,
+             'sopClassUid', '1.2.840.10008.5.1.4.1.1.88.67', 'sopInstanceUid', 'b.o.' || s.id,
+             'studyInstanceUid', s.study_instance_uid, 'studyDate', s.study_date::text, 'studyDateTime', s.study_date::text || 'T09:00:00',
+             'studyDescription', s.description, 'accessionNumber', 'ACC' || s.id,
+             'patient', jsonb_build_object('sex', 'F', 'ageYears', s.patient_age_years, 'weightKg', s.patient_weight_kg, 'heightM', NULL),
+             'device', jsonb_build_object('manufacturer', 'Bench Medical', 'model', 'Bench CT 128', 'stationName', 'CT' || (1 + s.id % 20),
+                                          'serialNumber', 'SN' || (1 + s.id % 20), 'institutionName', 'Bench Hospital', 'observerUid', '2.25.' || (1 + s.id % 20)),
+             'totals', jsonb_build_object('ctDlpTotal_mGycm', 500, 'ctEventCount', 5, 'dapTotal_Gym2', NULL, 'fluoroDapTotal_Gym2', NULL,
+                                          'acquisitionDapTotal_Gym2', NULL, 'rpDoseTotal_Gy', NULL, 'fluoroTimeTotal_s', NULL, 'acquisitionTimeTotal_s', NULL,
+                                          'agdTotal_mGy', NULL, 'administeredActivity_MBq', NULL, 'radiopharmaceutical', NULL, 'radionuclide', NULL),
+             'events', (SELECT jsonb_agg(${benchEventJson("s.id", "k")} ORDER BY k) FROM generate_series(0, 4) k),
+             'warnings', '[]'::jsonb)
+    FROM studies s`);
   await sql.unsafe(`
     INSERT INTO irradiation_events (dose_object_id, irradiation_event_uid, ordinal, protocol, acquisition_type, ctdivol_mgy, dlp_mgycm, phantom, kvp, event)
     SELECT o.id, NULL, k,
@@ -70,7 +102,7 @@ export async function generatePostgres(sql: postgres.Sql, n: number): Promise<vo
            CASE WHEN k = 0 THEN 'Constant Angle Acquisition' ELSE 'Spiral Acquisition' END,
            CASE WHEN k = 0 THEN 0.2 ELSE 5 + ((o.id * 7 + k * 13) % 500) / 10.0 END,
            CASE WHEN k = 0 THEN 5 ELSE 50 + ((o.id * 11 + k * 17) % 3000) / 10.0 END,
-           CASE WHEN o.study_id % 8 IN (0, 6) THEN 'head16' ELSE 'body32' END, 120, '{}'::jsonb
+           CASE WHEN o.study_id % 8 IN (0, 6) THEN 'head16' ELSE 'body32' END, 120, ${benchEventJson("o.id", "k")}
     FROM dose_objects o CROSS JOIN generate_series(0, 4) k
     ORDER BY o.id, k
     LIMIT ${n}`);

@@ -127,6 +127,12 @@ export const doseObjects = pgTable(
      * stored: only the header bytes when the caller passes them, else null.
      */
     rawBytes: bytea("raw_bytes"),
+    // report.totals values the analytics copy reads for every object, kept as columns beside the
+    // report so the sync does not read (and decompress) each whole report for them.
+    activityMbq: doublePrecision("activity_mbq"),
+    radiopharmaceutical: text("radiopharmaceutical"),
+    fluoroTimeTotalS: doublePrecision("fluoro_time_total_s"),
+    rpDoseTotalGy: doublePrecision("rp_dose_total_gy"),
   },
   (t) => [
     uniqueIndex("dose_objects_sop_instance_uid_uq").on(t.sopInstanceUid),
@@ -165,6 +171,14 @@ export const irradiationEvents = pgTable(
     agdMgy: doublePrecision("agd_mgy"),
     kvp: doublePrecision("kvp"),
     exposureTimeS: doublePrecision("exposure_time_s"),
+    // More event values the analytics copy reads, as columns for the same reason (the sync read
+    // them out of `event` for every row).
+    waterEquivalentDiameterMm: doublePrecision("water_equivalent_diameter_mm"),
+    sizeSpecificDoseMgy: doublePrecision("size_specific_dose_mgy"),
+    mas: doublePrecision("mas"),
+    compressionThicknessMm: doublePrecision("compression_thickness_mm"),
+    laterality: text("laterality"),
+    viewPosition: text("view_position"),
     event: jsonb("event").$type<IrradiationEvent>().notNull(),
   },
   (t) => [

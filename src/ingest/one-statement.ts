@@ -113,7 +113,26 @@ const EVENT_FIELDS: [column: string, key: string, type: "text" | "float8"][] = [
   ["agd_mgy", "agd_mGy", "float8"],
   ["kvp", "kvp", "float8"],
   ["exposure_time_s", "exposureTime_s", "float8"],
+  ["water_equivalent_diameter_mm", "waterEquivalentDiameter_mm", "float8"],
+  ["size_specific_dose_mgy", "sizeSpecificDose_mGy", "float8"],
+  ["mas", "mAs", "float8"],
+  ["compression_thickness_mm", "compressionThickness_mm", "float8"],
+  ["laterality", "laterality", "text"],
+  ["view_position", "viewPosition", "text"],
 ];
+/**
+ * dose_objects columns taken from the report's totals (key in DoseTotals, SQL type). A number
+ * that is not finite is null in the report's JSON, and so here; the transactional path writes
+ * the same (store.ts, totalsColumns).
+ */
+const TOTALS_FIELDS: [column: string, key: string, type: "text" | "float8"][] = [
+  ["activity_mbq", "administeredActivity_MBq", "float8"],
+  ["radiopharmaceutical", "radiopharmaceutical", "text"],
+  ["fluoro_time_total_s", "fluoroTimeTotal_s", "float8"],
+  ["rp_dose_total_gy", "rpDoseTotal_Gy", "float8"],
+];
+const jsonValue = (json: string, key: string, type: "text" | "float8"): string =>
+  type === "text" ? `${json}->>'${key}'` : `(${json}->>'${key}')::float8`;
 /** Event keys stored in double precision columns (their values must be finite to take this path). */
 export const EVENT_NUMBER_KEYS: readonly string[] = EVENT_FIELDS.filter((f) => f[2] === "float8").map((f) => f[1]);
 
@@ -182,13 +201,15 @@ s_upd as (
   where s.id = (select id from s_sel where changed) and (select ok from go) and (${studyChanged("s")})),
 s_id as (select coalesce((select id from s_ins), (select id from s_sel)) as id),
 o_ins as (
-  insert into dose_objects (sop_instance_uid, sop_class_uid, sha256, kind, modality, study_id, device_id, trust_ods, source, received_at, report, raw_bytes)
-  select $2::text, $3::text, $4::text, $5::text, $6::text, (select id from s_id), (select id from d_id), ${TRUST}, $7::text, ${NOW}, p.report, decode($10::text, 'base64')
+  insert into dose_objects (sop_instance_uid, sop_class_uid, sha256, kind, modality, study_id, device_id, trust_ods, source, received_at, report, raw_bytes,
+                            ${TOTALS_FIELDS.map((f) => f[0]).join(", ")})
+  select $2::text, $3::text, $4::text, $5::text, $6::text, (select id from s_id), (select id from d_id), ${TRUST}, $7::text, ${NOW}, p.report, decode($10::text, 'base64'),
+         ${TOTALS_FIELDS.map(([, k, t]) => jsonValue("p.report->'totals'", k, t)).join(", ")}
   from p cross join go where go.ok
   returning id),
 e_ins as (
   insert into irradiation_events (dose_object_id, irradiation_event_uid, ordinal, ${EVENT_FIELDS.map((f) => f[0]).join(", ")}, event)
-  select o.id, x.v->>0, (x.v->>1)::int, ${EVENT_FIELDS.map(([, k, t]) => (t === "text" ? `ev.e->>'${k}'` : `(ev.e->>'${k}')::float8`)).join(", ")}, ev.e
+  select o.id, x.v->>0, (x.v->>1)::int, ${EVENT_FIELDS.map(([, k, t]) => jsonValue("ev.e", k, t)).join(", ")}, ev.e
   from o_ins o
     cross join p
     cross join lateral jsonb_array_elements(p.evs) with ordinality as x(v, n)

@@ -303,6 +303,7 @@ async function storeInTransaction(db: SievertDb, c: StoreContext): Promise<Store
             receivedAt: now,
             report,
             rawBytes,
+            ...totalsColumns(report),
           })
           .onConflictDoNothing({ target: doseObjects.sopInstanceUid })
           .returning({ id: doseObjects.id });
@@ -558,7 +559,8 @@ async function insertEvents(tx: SievertTx, objectId: number, report: DoseReport)
   }
 }
 
-function eventRow(
+/** An event's irradiation_events row as the ingest writes it (also used by test fixtures that write rows directly). */
+export function eventRow(
   doseObjectId: number,
   ordinal: number,
   uid: string | null,
@@ -580,7 +582,25 @@ function eventRow(
     agdMgy: e.agd_mGy,
     kvp: e.kvp,
     exposureTimeS: e.exposureTime_s,
+    waterEquivalentDiameterMm: e.waterEquivalentDiameter_mm,
+    sizeSpecificDoseMgy: e.sizeSpecificDose_mGy,
+    mas: e.mAs,
+    compressionThicknessMm: e.compressionThickness_mm,
+    laterality: e.laterality,
+    viewPosition: e.viewPosition,
     event: e,
+  };
+}
+
+/** The report totals kept as dose_objects columns; a number that is not finite is null, as in the report's JSON (one-statement.ts TOTALS_FIELDS). */
+export function totalsColumns(report: Pick<DoseReport, "totals">): Pick<typeof doseObjects.$inferInsert, "activityMbq" | "radiopharmaceutical" | "fluoroTimeTotalS" | "rpDoseTotalGy"> {
+  const t = report.totals;
+  const finite = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
+  return {
+    activityMbq: finite(t.administeredActivity_MBq),
+    radiopharmaceutical: t.radiopharmaceutical,
+    fluoroTimeTotalS: finite(t.fluoroTimeTotal_s),
+    rpDoseTotalGy: finite(t.rpDoseTotal_Gy),
   };
 }
 

@@ -3,6 +3,7 @@
  * (no DICOM, no SQL under test): the tests compute every expected number from these arrays.
  */
 import { emptyEvent, type IrradiationEvent } from "../../src/dicom/dose-report.ts";
+import { eventRow } from "../../src/ingest/store.ts";
 import type { SievertDb } from "../../src/db/client.ts";
 import { devices, doseObjects, irradiationEvents, studies, trusts } from "../../src/db/schema.ts";
 
@@ -114,6 +115,7 @@ export async function writeExams(db: SievertDb, exams: ExamSpec[], existing?: Fi
         trustOds: e.trust,
         source: "test",
         report: { totals: { administeredActivity_MBq: e.activityMBq ?? null } } as never,
+        activityMbq: e.activityMBq ?? null, // as the ingest keeps it beside the report (totalsColumns)
       })
       .returning({ id: doseObjects.id });
     fx.objectSops.push(sop);
@@ -122,15 +124,15 @@ export async function writeExams(db: SievertDb, exams: ExamSpec[], existing?: Fi
     let ordinal = 0;
     if (e.localiser) {
       const x = ev({ ctdiVol_mGy: e.localiser.ctdivol, dlp_mGycm: e.localiser.dlp, phantom: "head16", acquisitionType: "Constant Angle Acquisition", protocol: "Topogram" });
-      events.push({ doseObjectId: o!.id, irradiationEventUid: x.irradiationEventUid, ordinal: ordinal++, protocol: x.protocol, acquisitionType: x.acquisitionType, ctdivolMgy: x.ctdiVol_mGy, dlpMgycm: x.dlp_mGycm, phantom: x.phantom, event: x });
+      events.push(eventRow(o!.id, ordinal++, x.irradiationEventUid, x));
     }
     for (const q of e.sequences ?? []) {
       const x = ev({ ctdiVol_mGy: q.ctdivol, dlp_mGycm: q.dlp, phantom: q.phantom, acquisitionType: "Spiral Acquisition", protocol: q.protocol, waterEquivalentDiameter_mm: q.wedMm ?? null });
-      events.push({ doseObjectId: o!.id, irradiationEventUid: x.irradiationEventUid, ordinal: ordinal++, protocol: x.protocol, acquisitionType: x.acquisitionType, ctdivolMgy: x.ctdiVol_mGy, dlpMgycm: x.dlp_mGycm, phantom: x.phantom, event: x });
+      events.push(eventRow(o!.id, ordinal++, x.irradiationEventUid, x));
     }
     if (e.modality === "NM") {
       const x = ev({});
-      events.push({ doseObjectId: o!.id, irradiationEventUid: x.irradiationEventUid, ordinal, event: x });
+      events.push(eventRow(o!.id, ordinal, x.irradiationEventUid, x));
     }
     if (events.length) await db.insert(irradiationEvents).values(events);
     fx.exams.push(e);

@@ -6,6 +6,7 @@
 import { emptyEvent, emptyReport, emptyTotals, type DoseTotals, type IrradiationEvent } from "../../src/dicom/dose-report.ts";
 import type { SievertDb } from "../../src/db/client.ts";
 import { devices, doseObjects, irradiationEvents, studies, trusts } from "../../src/db/schema.ts";
+import { eventRow, totalsColumns } from "../../src/ingest/store.ts";
 
 export interface StudySpec {
   trust: string;
@@ -122,26 +123,12 @@ export async function writeStudies(db: SievertDb, specs: StudySpec[], deviceIds:
         trustOds: spec.trust,
         source: "test",
         report: report as never,
+        ...totalsColumns(report),
       })
       .returning({ id: doseObjects.id });
     if (events.length) {
       await db.insert(irradiationEvents).values(
-        events.map((x, ordinal) => ({
-          doseObjectId: o!.id,
-          irradiationEventUid: x.irradiationEventUid,
-          ordinal,
-          protocol: x.protocol,
-          acquisitionType: x.acquisitionType,
-          ctdivolMgy: x.ctdiVol_mGy,
-          dlpMgycm: x.dlp_mGycm,
-          phantom: x.phantom,
-          dapGym2: x.dap_Gym2,
-          rpDoseGy: x.rpDose_Gy,
-          agdMgy: x.agd_mGy,
-          kvp: x.kvp,
-          exposureTimeS: x.exposureTime_s,
-          event: x,
-        })),
+        events.map((x, ordinal) => eventRow(o!.id, ordinal, x.irradiationEventUid, x)),
       );
     }
     out.push({ spec, studyInstanceUid, sopInstanceUid, accessionNumber });

@@ -138,6 +138,57 @@ describe("storeParsedObject: a new CT RDSR", () => {
   });
 });
 
+describe("storeParsedObject: the values the analytics copy reads, as columns", () => {
+  it("keeps the report totals and the event values beside the JSON, the same on the one-statement and the transactional path", async () => {
+    const values = { mAs: 210, waterEquivalentDiameter_mm: 251.5, sizeSpecificDose_mGy: 14.2, compressionThickness_mm: 55, laterality: "Right breast", viewPosition: "cranio-caudal" };
+    const e1 = ctEvent("1.2.3.9.1", 50, 800, values);
+    const e2 = ctEvent("1.2.3.9.2", 55, 600, { ...values, mAs: 190, laterality: null, viewPosition: "medio-lateral oblique" });
+    const totals = { administeredActivity_MBq: 370, radiopharmaceutical: "Fluorodeoxyglucose", fluoroTimeTotal_s: 252, rpDoseTotal_Gy: 0.085 };
+    // The first object takes the one-statement path; the second repeats e1, so it takes the
+    // transactional path. A total that is not a finite number is null, as in the stored JSON.
+    const first = ctRdsr({ sop: "1.2.3.100", events: [e1] });
+    Object.assign(first.report.totals, totals, { fluoroTimeTotal_s: Number.NaN });
+    const second = ctRdsr({ sop: "1.2.3.101", events: [e1, e2] });
+    Object.assign(second.report.totals, totals, { rpDoseTotal_Gy: Number.POSITIVE_INFINITY });
+    expect((await storeParsedObject(db, first, bytesFor("first"), meta())).outcome).toBe("stored");
+    expect((await storeParsedObject(db, second, bytesFor("second"), meta())).outcome).toBe("stored");
+
+    const objects = await db
+      .select({
+        sop: doseObjects.sopInstanceUid,
+        activity: doseObjects.activityMbq,
+        radiopharmaceutical: doseObjects.radiopharmaceutical,
+        fluoroTime: doseObjects.fluoroTimeTotalS,
+        rpDose: doseObjects.rpDoseTotalGy,
+        fluoroTimeJson: sql<string | null>`${doseObjects.report}->'totals'->>'fluoroTimeTotal_s'`,
+        rpDoseJson: sql<string | null>`${doseObjects.report}->'totals'->>'rpDoseTotal_Gy'`,
+      })
+      .from(doseObjects)
+      .orderBy(doseObjects.sopInstanceUid);
+    expect(objects).toEqual([
+      { sop: "1.2.3.100", activity: 370, radiopharmaceutical: "Fluorodeoxyglucose", fluoroTime: null, rpDose: 0.085, fluoroTimeJson: null, rpDoseJson: "0.085" },
+      { sop: "1.2.3.101", activity: 370, radiopharmaceutical: "Fluorodeoxyglucose", fluoroTime: 252, rpDose: null, fluoroTimeJson: "252", rpDoseJson: null },
+    ]);
+
+    const events = await db
+      .select({
+        uid: irradiationEvents.irradiationEventUid,
+        mas: irradiationEvents.mas,
+        wed: irradiationEvents.waterEquivalentDiameterMm,
+        ssde: irradiationEvents.sizeSpecificDoseMgy,
+        compression: irradiationEvents.compressionThicknessMm,
+        laterality: irradiationEvents.laterality,
+        view: irradiationEvents.viewPosition,
+      })
+      .from(irradiationEvents)
+      .orderBy(irradiationEvents.irradiationEventUid);
+    expect(events).toEqual([
+      { uid: "1.2.3.9.1", mas: 210, wed: 251.5, ssde: 14.2, compression: 55, laterality: "Right breast", view: "cranio-caudal" },
+      { uid: "1.2.3.9.2", mas: 190, wed: 251.5, ssde: 14.2, compression: 55, laterality: null, view: "medio-lateral oblique" },
+    ]);
+  });
+});
+
 describe("storeParsedObject: image objects", () => {
   it("keeps an image's bytes whole when no pixel-data tag occurs in them, none when one does and no header end can be found, and the caller's header bytes when given", async () => {
     const plain = bytesFor("pixels");
