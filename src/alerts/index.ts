@@ -8,7 +8,7 @@ export { evaluateObject, type AlertCandidate, type ObjectContext } from "./evalu
 export { loadThresholds, parseThresholds, type Thresholds } from "./thresholds.ts";
 export { processAlertQueue, type ScanOptions, type ScanResult } from "./scanner.ts";
 export { AlertService, startAlertScanner, notifyAlertIngest, alertServiceFor, type AlertServiceOptions } from "./service.ts";
-export { deliverDueWebhooks, webhookConfigFromEnv, webhookPayload, redeliver, type WebhookConfig } from "./webhook.ts";
+export { deliverDueWebhooks, webhookConfig, webhookPayload, redeliver, type WebhookConfig } from "./webhook.ts";
 export { listAlerts, getAlert, acknowledgeAlert, type AlertView } from "./queries.ts";
 export { registerAlertRoutes } from "./routes.ts";
 export { registerAlertCommands } from "./cli.ts";

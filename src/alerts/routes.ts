@@ -11,11 +11,12 @@ import type { SievertDb } from "../db/client.ts";
 import { acknowledgeAlert, ALERT_STATUSES, getAlert, listAlerts, summarizeAlerts } from "./queries.ts";
 import { processAlertQueue } from "./scanner.ts";
 import { alertServiceFor, notifyAlertIngest } from "./service.ts";
-import { webhookConfigFromEnv } from "./webhook.ts";
 
 export interface AlertAppServices {
   db: SievertDb;
   logger?: Logger;
+  /** SIEVERT_ALERT_WEBHOOK_URL (AppServices): set, alerts found here are queued for delivery. */
+  alertWebhookUrl?: string;
 }
 
 const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
@@ -188,7 +189,7 @@ export function registerAlertRoutes(app: OpenAPIHono, services: AlertAppServices
   const drainQueue = async (): Promise<void> => {
     const service = alertServiceFor(services.db);
     if (service) await service.runOnce();
-    else await processAlertQueue(services.db, { logger: services.logger, webhookEnabled: webhookConfigFromEnv() !== null });
+    else await processAlertQueue(services.db, { logger: services.logger, webhookEnabled: Boolean(services.alertWebhookUrl) });
   };
 
   app.openapi(list, async (c) => {

@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import type { SievertDb } from "../db/client.ts";
 import { processAlertQueue, type ScanResult } from "./scanner.ts";
-import { deliverDueWebhooks, webhookConfigFromEnv, type DeliveryResult, type WebhookConfig } from "./webhook.ts";
+import { deliverDueWebhooks, webhookConfig, type DeliveryResult, type WebhookConfig } from "./webhook.ts";
 
 export interface AlertServiceOptions {
   logger?: Logger;
@@ -16,7 +16,7 @@ export interface AlertServiceOptions {
   intervalMs?: number;
   /** Debounce after an ingest notification (default 250 ms). */
   debounceMs?: number;
-  /** Default: from SIEVERT_ALERT_WEBHOOK_URL; null disables delivery. */
+  /** Default: from the configuration (SIEVERT_ALERT_WEBHOOK_URL, webhook.ts webhookConfig); null disables delivery. */
   webhook?: WebhookConfig | null;
 }
 
@@ -42,7 +42,7 @@ export class AlertService {
     options: AlertServiceOptions = {},
   ) {
     this.logger = options.logger;
-    this.webhook = options.webhook === undefined ? webhookConfigFromEnv() : options.webhook;
+    this.webhook = options.webhook === undefined ? webhookConfig() : options.webhook;
     this.intervalMs = options.intervalMs ?? 5000;
     this.debounceMs = options.debounceMs ?? 250;
   }

@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import type { SievertDb } from "../db/client.ts";
 import { alerts } from "../db/alerts-schema.ts";
 import { loadThresholds } from "./thresholds.ts";
+import { loadConfig, type SievertConfig } from "../config/index.ts";
 
 export interface WebhookConfig {
   url: string;
@@ -25,13 +26,14 @@ export interface WebhookConfig {
   publicUrl?: string | null;
 }
 
-export function webhookConfigFromEnv(env: Record<string, string | undefined> = process.env): WebhookConfig | null {
-  const url = env.SIEVERT_ALERT_WEBHOOK_URL?.trim();
-  if (!url) return null;
-  const parsed = new URL(url); // throws on a malformed URL: a configuration error at start
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("SIEVERT_ALERT_WEBHOOK_URL must be an http(s) URL");
+/**
+ * The webhook settings: the URL from the configuration (SIEVERT_ALERT_WEBHOOK_URL, checked by
+ * src/config), the retry and timeout policy from the thresholds file. Null: no webhook.
+ */
+export function webhookConfig(config: Pick<SievertConfig, "alertWebhookUrl" | "publicUrl"> = loadConfig()): WebhookConfig | null {
+  if (!config.alertWebhookUrl) return null;
   const w = loadThresholds().webhook;
-  return { url, maxAttempts: w.maxAttempts, baseDelayMs: w.baseDelayMs, maxDelayMs: w.maxDelayMs, timeoutMs: w.timeoutMs, publicUrl: env.SIEVERT_PUBLIC_URL?.trim() || null };
+  return { url: config.alertWebhookUrl, maxAttempts: w.maxAttempts, baseDelayMs: w.baseDelayMs, maxDelayMs: w.maxDelayMs, timeoutMs: w.timeoutMs, publicUrl: config.publicUrl ?? null };
 }
 
 type AlertRow = typeof alerts.$inferSelect;

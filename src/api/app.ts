@@ -48,6 +48,11 @@ export interface AppServices {
   publicUrl?: string;
   /** ODS code of the ordering trust when a CDS Hooks order names none (SIEVERT_CDS_TRUST). */
   defaultTrust?: string;
+  /**
+   * SIEVERT_ALERT_WEBHOOK_URL: when set, alerts found while answering a request (no alert service
+   * running for this database) are queued for webhook delivery; `serve`'s alert service delivers them.
+   */
+  alertWebhookUrl?: string;
   /** STOW-RS limits (SIEVERT_STOW_MAX_REQUEST_BYTES, SIEVERT_STOW_PARALLEL); unset: src/dicomweb's defaults. */
   stow?: { maxRequestBytes?: number; parallelParts?: number };
 }

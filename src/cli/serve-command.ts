@@ -8,6 +8,7 @@ import { openServices } from "./context.ts";
 import { loadDemoData } from "./demo.ts";
 import { analyticsFor } from "../analytics/service.ts";
 import { startAlertScanner } from "../alerts/service.ts";
+import { webhookConfig } from "../alerts/webhook.ts";
 import { repeatDetectorFor } from "../repeats/index.ts";
 import { VERSION } from "./main.ts";
 
@@ -40,7 +41,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
     logger.info({ stored, alreadyPresent: present, quarantined }, `demo data loaded from ${options.sampleDir}`);
   }
   void analyticsFor(services.db).then((a) => a.requestSync()).catch((err: unknown) => logger.error({ err }, "analytics copy could not be opened"));
-  startAlertScanner(services.db, { logger, intervalMs: config.alertScanMs }); // high-dose alerts: drains the alert queue (every SIEVERT_ALERT_SCAN_MS) and delivers webhooks
+  startAlertScanner(services.db, { logger, intervalMs: config.alertScanMs, webhook: webhookConfig(config) }); // high-dose alerts: drains the alert queue (every SIEVERT_ALERT_SCAN_MS) and delivers webhooks
   repeatDetectorFor(services.db, services.key, { logger }).request(); // repeat imaging: first pass now, then a sweep every 30 s whatever the source (DIMSE included)
   const app = createApp({
     db: services.db,
@@ -53,6 +54,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
     publicUrl: config.publicUrl,
     defaultTrust: config.cdsTrust,
     stow: config.stow,
+    alertWebhookUrl: config.alertWebhookUrl,
   });
   const server = startHttpServer({ fetch: app.fetch, hostname: host, port: options.port ?? config.port, timeouts: config.http }, (info) => {
     const shownHost = info.address.includes(":") ? `[${info.address}]` : info.address;

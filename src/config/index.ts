@@ -56,6 +56,12 @@ const EnvSchema = z.object({
   SIEVERT_CDS_TRUST: z.string().trim().regex(/^[A-Za-z0-9]{2,16}$/, "an ODS code: 2 to 16 letters or digits").optional(),
   /** `serve` authentication: tokens or open (decided with the address in src/auth/mode.ts). */
   SIEVERT_AUTH: z.string().optional(),
+  /** Where high-dose alerts are POSTed (src/alerts/webhook.ts); unset: alerts are stored and listed only. */
+  SIEVERT_ALERT_WEBHOOK_URL: z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//i.test(v), "an http(s) URL")
+    .optional(),
   /** How often `serve` checks new objects for high-dose alerts, in ms. */
   SIEVERT_ALERT_SCAN_MS: z.coerce.number().int().min(1).default(5000),
 });
@@ -82,6 +88,8 @@ export interface SievertConfig {
   authSetting: string | undefined;
   /** SIEVERT_ALERT_SCAN_MS. */
   alertScanMs: number;
+  /** SIEVERT_ALERT_WEBHOOK_URL, trimmed; undefined: no webhook. */
+  alertWebhookUrl: string | undefined;
   /** SIEVERT_STOW_MAX_REQUEST_BYTES and SIEVERT_STOW_PARALLEL; undefined: the DICOMweb defaults. */
   stow: { maxRequestBytes: number | undefined; parallelParts: number | undefined };
 }
@@ -139,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cdsTrust: e.SIEVERT_CDS_TRUST?.toUpperCase(),
     authSetting: e.SIEVERT_AUTH,
     alertScanMs: e.SIEVERT_ALERT_SCAN_MS,
+    alertWebhookUrl: e.SIEVERT_ALERT_WEBHOOK_URL?.trim(),
     stow: { maxRequestBytes: e.SIEVERT_STOW_MAX_REQUEST_BYTES, parallelParts: e.SIEVERT_STOW_PARALLEL },
   };
 }
