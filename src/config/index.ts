@@ -59,6 +59,7 @@ const EnvSchema = z.object({
   /** Where high-dose alerts are POSTed (src/alerts/webhook.ts); unset: alerts are stored and listed only. */
   SIEVERT_ALERT_WEBHOOK_URL: z
     .string()
+    .trim()
     .url()
     .refine((v) => /^https?:\/\//i.test(v), "an http(s) URL")
     .optional(),
@@ -88,7 +89,7 @@ export interface SievertConfig {
   authSetting: string | undefined;
   /** SIEVERT_ALERT_SCAN_MS. */
   alertScanMs: number;
-  /** SIEVERT_ALERT_WEBHOOK_URL, trimmed; undefined: no webhook. */
+  /** SIEVERT_ALERT_WEBHOOK_URL (trimmed); undefined: no webhook. */
   alertWebhookUrl: string | undefined;
   /** SIEVERT_STOW_MAX_REQUEST_BYTES and SIEVERT_STOW_PARALLEL; undefined: the DICOMweb defaults. */
   stow: { maxRequestBytes: number | undefined; parallelParts: number | undefined };
@@ -147,7 +148,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cdsTrust: e.SIEVERT_CDS_TRUST?.toUpperCase(),
     authSetting: e.SIEVERT_AUTH,
     alertScanMs: e.SIEVERT_ALERT_SCAN_MS,
-    alertWebhookUrl: e.SIEVERT_ALERT_WEBHOOK_URL?.trim(),
+    alertWebhookUrl: e.SIEVERT_ALERT_WEBHOOK_URL,
     stow: { maxRequestBytes: e.SIEVERT_STOW_MAX_REQUEST_BYTES, parallelParts: e.SIEVERT_STOW_PARALLEL },
   };
 }

@@ -20,7 +20,7 @@ describe("webhook settings from the configuration", () => {
 
   it("a URL: delivered there with the thresholds file's retry policy and the public URL for links", () => {
     const w = loadThresholds().webhook;
-    const config = loadConfig({ SIEVERT_ALERT_WEBHOOK_URL: "https://hooks.example.nhs.uk/dose", SIEVERT_PUBLIC_URL: "https://sievert.example.nhs.uk/" });
+    const config = loadConfig({ SIEVERT_ALERT_WEBHOOK_URL: " https://hooks.example.nhs.uk/dose\n", SIEVERT_PUBLIC_URL: "https://sievert.example.nhs.uk/" });
     expect(webhookConfig(config)).toEqual({
       url: "https://hooks.example.nhs.uk/dose",
       maxAttempts: w.maxAttempts,
