@@ -147,7 +147,7 @@ const studyChanged = (t: string) => STUDY_FIELDS.map(([c, p]) => `(${t}.${c} is 
 
 export const STORE_OBJECT_SQL = `
 with
-p as materialized (select $9::text::jsonb as report, $28::text::jsonb as evs),
+p as materialized (select r.report, r.report->'totals' as totals, $28::text::jsonb as evs from (select $9::text::jsonb as report) r),
 dup as (select id, sha256 from dose_objects where sop_instance_uid = $2::text),
 ev_coll as (
   select 1 as hit from irradiation_events
@@ -204,7 +204,7 @@ o_ins as (
   insert into dose_objects (sop_instance_uid, sop_class_uid, sha256, kind, modality, study_id, device_id, trust_ods, source, received_at, report, raw_bytes,
                             ${TOTALS_FIELDS.map((f) => f[0]).join(", ")})
   select $2::text, $3::text, $4::text, $5::text, $6::text, (select id from s_id), (select id from d_id), ${TRUST}, $7::text, ${NOW}, p.report, decode($10::text, 'base64'),
-         ${TOTALS_FIELDS.map(([, k, t]) => jsonValue("p.report->'totals'", k, t)).join(", ")}
+         ${TOTALS_FIELDS.map(([, k, t]) => jsonValue("p.totals", k, t)).join(", ")}
   from p cross join go where go.ok
   returning id),
 e_ins as (
