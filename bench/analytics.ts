@@ -49,14 +49,14 @@ async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<{ media
   return { medianMs: median(runsMs), runsMs: runsMs.map((x) => Math.round(x)) };
 }
 
-/** A CT irradiation event's JSON as the ingest stores it (all IrradiationEvent keys), for object `id`, event `k`. */
-function benchEventJson(id: string, k: string): string {
+/** A CT irradiation event's JSON as the ingest stores it (all IrradiationEvent keys), for object `id` of study `study`, event `k`: the values of its row's columns. */
+function benchEventJson(id: string, study: string, k: string): string {
   return `jsonb_build_object(
     'dateTime', '2024-07-01T09:00:00', 'protocol', CASE WHEN ${k} = 0 THEN 'Scout' ELSE 'Routine ' || (${id} % 7) END,
     'targetRegion', 'Chest', 'acquisitionType', CASE WHEN ${k} = 0 THEN 'Constant Angle Acquisition' ELSE 'Spiral Acquisition' END,
     'ctdiVol_mGy', CASE WHEN ${k} = 0 THEN 0.2 ELSE 5 + ((${id} * 7 + ${k} * 13) % 500) / 10.0 END,
     'dlp_mGycm', CASE WHEN ${k} = 0 THEN 5 ELSE 50 + ((${id} * 11 + ${k} * 17) % 3000) / 10.0 END,
-    'phantom', 'body32', 'dap_Gym2', NULL, 'rpDose_Gy', NULL, 'agd_mGy', NULL, 'kvp', 120, 'mAs', NULL,
+    'phantom', CASE WHEN ${study} % 8 IN (0, 6) THEN 'head16' ELSE 'body32' END, 'dap_Gym2', NULL, 'rpDose_Gy', NULL, 'agd_mGy', NULL, 'kvp', 120, 'mAs', NULL,
     'exposureTime_s', 0.5, 'tubeCurrent_mA', 200, 'pitch', 0.98, 'scanLength_mm', 350, 'collimation_mm', 40,
     'xraySourceCount', 1, 'entranceDose_mGy', NULL, 'primaryAngle_deg', NULL, 'secondaryAngle_deg', NULL,
     'laterality', NULL, 'viewPosition', NULL, 'compressionThickness_mm', NULL,
@@ -92,7 +92,7 @@ export async function generatePostgres(sql: postgres.Sql, n: number): Promise<vo
              'totals', jsonb_build_object('ctDlpTotal_mGycm', 500, 'ctEventCount', 5, 'dapTotal_Gym2', NULL, 'fluoroDapTotal_Gym2', NULL,
                                           'acquisitionDapTotal_Gym2', NULL, 'rpDoseTotal_Gy', NULL, 'fluoroTimeTotal_s', NULL, 'acquisitionTimeTotal_s', NULL,
                                           'agdTotal_mGy', NULL, 'administeredActivity_MBq', NULL, 'radiopharmaceutical', NULL, 'radionuclide', NULL),
-             'events', (SELECT jsonb_agg(${benchEventJson("s.id", "k")} ORDER BY k) FROM generate_series(0, 4) k),
+             'events', (SELECT jsonb_agg(${benchEventJson("s.id", "s.id", "k")} ORDER BY k) FROM generate_series(0, 4) k),
              'warnings', '[]'::jsonb)
     FROM studies s`);
   await sql.unsafe(`
@@ -102,7 +102,7 @@ export async function generatePostgres(sql: postgres.Sql, n: number): Promise<vo
            CASE WHEN k = 0 THEN 'Constant Angle Acquisition' ELSE 'Spiral Acquisition' END,
            CASE WHEN k = 0 THEN 0.2 ELSE 5 + ((o.id * 7 + k * 13) % 500) / 10.0 END,
            CASE WHEN k = 0 THEN 5 ELSE 50 + ((o.id * 11 + k * 17) % 3000) / 10.0 END,
-           CASE WHEN o.study_id % 8 IN (0, 6) THEN 'head16' ELSE 'body32' END, 120, ${benchEventJson("o.id", "k")}
+           CASE WHEN o.study_id % 8 IN (0, 6) THEN 'head16' ELSE 'body32' END, 120, ${benchEventJson("o.id", "o.study_id", "k")}
     FROM dose_objects o CROSS JOIN generate_series(0, 4) k
     ORDER BY o.id, k
     LIMIT ${n}`);
