@@ -137,12 +137,11 @@ export async function generateDuck(store: AnalyticsStore, n: number): Promise<vo
     await c.run(`INSERT INTO devices SELECT g, 'T' || (1 + g % 4), 'CT' || g, NULL, NULL, NULL FROM range(1, 21) t(g)`);
     await c.run(`
       INSERT INTO events
-      SELECT s * 5 + k, s, s, 1 + s % 20, 'CT', NULL,
-             CASE WHEN k = 0 THEN 'Scout' ELSE 'Routine' END,
-             NULL, CASE WHEN k = 0 THEN 'Constant Angle Acquisition' ELSE 'Spiral Acquisition' END, k = 0,
+      SELECT s * 5 + k, s, s, 1 + s % 20, 'CT',
+             CASE WHEN k = 0 THEN 'Scout' ELSE 'Routine' END, k = 0,
              CASE WHEN k = 0 THEN 0.2 ELSE 5 + ((s * 7 + k * 13) % 500) / 10.0 END,
              CASE WHEN k = 0 THEN 5 ELSE 50 + ((s * 11 + k * 17) % 3000) / 10.0 END,
-             CASE WHEN s % 8 IN (0, 6) THEN 'head16' ELSE 'body32' END, NULL, NULL, 120, NULL, NULL, NULL,
+             CASE WHEN s % 8 IN (0, 6) THEN 'head16' ELSE 'body32' END, NULL, NULL, 120, NULL, NULL,
              NULL, NULL, NULL, NULL, NULL
       FROM range(1, ${studiesN + 1}) a(s) CROSS JOIN range(0, 5) b(k)
       LIMIT ${n}`);

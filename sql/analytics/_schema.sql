@@ -11,11 +11,15 @@ CREATE TABLE IF NOT EXISTS objects (
   activity_mbq DOUBLE, radiopharmaceutical VARCHAR,
   fluoro_time_total_s DOUBLE, rp_dose_total_gy DOUBLE
 );
+-- The events hold the values the questions read (copy version 5 left out the event's date and
+-- time, target region, acquisition type and exposure time: no question read them, and they were
+-- a third of the cost of loading an event). The localiser flag comes from the acquisition type,
+-- set in Postgres as the events are read (sync.ts).
 CREATE TABLE IF NOT EXISTS events (
   event_id INTEGER, object_id INTEGER, study_id INTEGER, device_id INTEGER, modality VARCHAR,
-  event_datetime VARCHAR, protocol VARCHAR, target_region VARCHAR, acquisition_type VARCHAR, is_localiser BOOLEAN,
+  protocol VARCHAR, is_localiser BOOLEAN,
   ctdivol_mgy DOUBLE, dlp_mgycm DOUBLE, phantom VARCHAR, dap_gym2 DOUBLE, agd_mgy DOUBLE, kvp DOUBLE,
-  exposure_time_s DOUBLE, wed_mm DOUBLE, ssde_device_mgy DOUBLE,
+  wed_mm DOUBLE, ssde_device_mgy DOUBLE,
   rp_dose_gy DOUBLE, mas DOUBLE, compression_thickness_mm DOUBLE, laterality VARCHAR, view_position VARCHAR
 );
 -- Columns added for the national dose survey exports (copy version 2). A file made before them

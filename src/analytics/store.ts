@@ -28,9 +28,10 @@ export function statements(sqlText: string): string[] {
  * (version 2 added the survey columns: fluoro time, RP dose, mAs, compression thickness,
  * laterality, view; version 3 the stored dose values: dose_value_rows, dose_groups and
  * dose_phantoms; version 4 gave dose_value_rows group and phantom codes for the names of age
- * band, quantity and phantom), so the next sync rebuilds it once.
+ * band, quantity and phantom; version 5 left out of events the columns no question reads), so the
+ * next sync rebuilds it once.
  */
-export const COPY_VERSION = "4";
+export const COPY_VERSION = "5";
 
 export interface StoreOptions {
   /** File path, or ":memory:" (tests). */
@@ -69,7 +70,7 @@ export class AnalyticsStore {
     const ref = loadReferenceData();
     const store = new AnalyticsStore(instance, writer, options.path, options.maxReaders ?? 2, ref);
     await store.write(async (c) => {
-      await dropStaleDoseValues(c);
+      await dropStaleCopyTables(c);
       for (const s of statements(readSql("_schema.sql"))) await c.run(s);
       await loadReferenceTables(c, ref);
       for (const s of statements(readSql("_views.sql"))) await c.run(s);
@@ -133,17 +134,20 @@ export class AnalyticsStore {
 }
 
 /**
- * A file made by another copy version may hold dose_value_rows in another shape (version 3 had
- * the group's names as text), which CREATE TABLE IF NOT EXISTS would keep: it is dropped so that
- * _schema.sql creates the current one. Its rows are derived data; the sync sees the other copy
+ * A file made by another copy version may hold events or dose_value_rows in another shape
+ * (version 3 had the group's names as text in dose_value_rows, version 4 more columns in
+ * events), which CREATE TABLE IF NOT EXISTS would keep: they are dropped so that _schema.sql
+ * creates the current ones. Their rows are copied or derived data; the sync sees the other copy
  * version and rebuilds the whole copy.
  */
-async function dropStaleDoseValues(c: DuckDBConnection): Promise<void> {
+async function dropStaleCopyTables(c: DuckDBConnection): Promise<void> {
   const hasState = await c.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'sync_state'");
   if (Number(hasState.getRowsJS()[0]![0]) === 0) return; // a new file
   const r = await c.runAndReadAll("SELECT value FROM sync_state WHERE name = 'copy_version'");
   const version = r.getRowsJS()[0]?.[0];
-  if (version !== undefined && version !== COPY_VERSION) await c.run("DROP TABLE IF EXISTS dose_value_rows");
+  if (version === undefined || version === COPY_VERSION) return;
+  await c.run("DROP TABLE IF EXISTS events");
+  await c.run("DROP TABLE IF EXISTS dose_value_rows");
 }
 
 /** Replaces the ref_* tables from the data files (small; row appends are fine here). */

@@ -86,10 +86,7 @@ const EVENT_COLUMNS: Array<[string, DuckDBType]> = [
   ["study_id", INTEGER],
   ["device_id", INTEGER],
   ["modality", VARCHAR],
-  ["event_datetime", VARCHAR],
   ["protocol", VARCHAR],
-  ["target_region", VARCHAR],
-  ["acquisition_type", VARCHAR],
   ["is_localiser", BOOLEAN],
   ["ctdivol_mgy", DOUBLE],
   ["dlp_mgycm", DOUBLE],
@@ -97,7 +94,6 @@ const EVENT_COLUMNS: Array<[string, DuckDBType]> = [
   ["dap_gym2", DOUBLE],
   ["agd_mgy", DOUBLE],
   ["kvp", DOUBLE],
-  ["exposure_time_s", DOUBLE],
   ["wed_mm", DOUBLE],
   ["ssde_device_mgy", DOUBLE],
   ["rp_dose_gy", DOUBLE],
@@ -107,10 +103,10 @@ const EVENT_COLUMNS: Array<[string, DuckDBType]> = [
   ["view_position", VARCHAR],
 ];
 
-// is_localiser is computed in Postgres from the settings list ($2 = text[]; a literal in COPY).
-const EVENT_OWN = (localiserTypes: string) => `e.event_datetime, e.protocol, e.target_region, e.acquisition_type,
-       coalesce(e.acquisition_type = ANY(${localiserTypes}), false),
-       e.ctdivol_mgy, e.dlp_mgycm, e.phantom, e.dap_gym2, e.agd_mgy, e.kvp, e.exposure_time_s,
+// is_localiser is computed in Postgres from the settings list ($2 = text[]; a literal in COPY); the
+// acquisition type itself is not copied (_schema.sql).
+const EVENT_OWN = (localiserTypes: string) => `e.protocol, coalesce(e.acquisition_type = ANY(${localiserTypes}), false),
+       e.ctdivol_mgy, e.dlp_mgycm, e.phantom, e.dap_gym2, e.agd_mgy, e.kvp,
        e.water_equivalent_diameter_mm, e.size_specific_dose_mgy, e.rp_dose_gy, e.mas, e.compression_thickness_mm,
        e.laterality, e.view_position`;
 const EVENT_SELECT = `

@@ -1,7 +1,7 @@
 /**
  * Opening a DuckDB file made by an older copy version: the wide dose_value_rows of version 3
- * (group names as text) is replaced by the coded table, and the next sync rebuilds the copy so
- * that every answer is the same as from a fresh file.
+ * (group names as text) and the wider events of version 4 are replaced by the current tables,
+ * and the next sync rebuilds the copy so that every answer is the same as from a fresh file.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,7 +31,14 @@ const VERSION_3_DOSE_VALUE_ROWS = `CREATE TABLE dose_value_rows (
   value DOUBLE, phantom VARCHAR, event_id INTEGER, sop_instance_uid VARCHAR,
   group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER, period_month INTEGER)`;
 
-describe("analytics copy made by copy version 3", () => {
+const VERSION_4_EVENTS = `CREATE TABLE events (
+  event_id INTEGER, object_id INTEGER, study_id INTEGER, device_id INTEGER, modality VARCHAR,
+  event_datetime VARCHAR, protocol VARCHAR, target_region VARCHAR, acquisition_type VARCHAR, is_localiser BOOLEAN,
+  ctdivol_mgy DOUBLE, dlp_mgycm DOUBLE, phantom VARCHAR, dap_gym2 DOUBLE, agd_mgy DOUBLE, kvp DOUBLE,
+  exposure_time_s DOUBLE, wed_mm DOUBLE, ssde_device_mgy DOUBLE,
+  rp_dose_gy DOUBLE, mas DOUBLE, compression_thickness_mm DOUBLE, laterality VARCHAR, view_position VARCHAR)`;
+
+describe("analytics copy made by an older copy version", () => {
   it("gets the coded dose_value_rows on open and the same answers as a fresh copy after the next sync", async () => {
     const path = join(dir, "analytics.duckdb");
     let svc = await AnalyticsService.open(opened.db, { path });
@@ -61,6 +68,37 @@ describe("analytics copy made by copy version 3", () => {
       const values = Number(await svc.store.read(async (c) => (await c.runAndReadAll("SELECT count(*) FROM dose_values")).getRowsJS()[0]![0]));
       expect(values).toBe(freshValues);
       expect((await svc.sync()).objects).toBe(0); // and only once
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it("a version 4 copy gets the current events table on open and the same answers after the next sync", async () => {
+    const path = join(dir, "analytics-v4.duckdb");
+    let svc = await AnalyticsService.open(opened.db, { path });
+    const first = await svc.sync();
+    const fresh = (await answerRows(svc.store, "survey-ct", {})).rows;
+    expect(fresh.length).toBeGreaterThan(0);
+    // what version 4 left: events with the event's date and time, target region, acquisition type
+    // and exposure time, which a positional load of the current columns would misplace
+    await svc.store.write(async (c) => {
+      await c.run("DROP TABLE events");
+      await c.run(VERSION_4_EVENTS);
+      await c.run("UPDATE sync_state SET value = '4' WHERE name = 'copy_version'");
+    });
+    await svc.close();
+
+    svc = await AnalyticsService.open(opened.db, { path });
+    try {
+      const columns = await svc.store.read(async (c) =>
+        (await c.runAndReadAll("SELECT column_name FROM duckdb_columns() WHERE table_name = 'events' ORDER BY column_index")).getRowsJS().map((r) => r[0]),
+      );
+      expect(columns).not.toContain("acquisition_type");
+      expect(columns).toContain("is_localiser");
+      const again = await svc.sync();
+      expect(again.events).toBe(first.events); // copied again from the start
+      expect((await answerRows(svc.store, "survey-ct", {})).rows).toEqual(fresh);
+      expect((await svc.sync()).events).toBe(0);
     } finally {
       await svc.close();
     }
