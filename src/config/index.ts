@@ -65,6 +65,8 @@ const EnvSchema = z.object({
     .optional(),
   /** How often `serve` checks new objects for high-dose alerts, in ms. */
   SIEVERT_ALERT_SCAN_MS: z.coerce.number().int().min(1).default(5000),
+  /** The Chromium that prints the committee report to PDF (src/report/pdf.ts); Debian's by default. */
+  PLAYWRIGHT_CHROMIUM_EXECUTABLE: z.string().trim().min(1).default("/usr/bin/chromium"),
 });
 
 export interface SievertConfig {
@@ -93,6 +95,8 @@ export interface SievertConfig {
   alertWebhookUrl: string | undefined;
   /** SIEVERT_STOW_MAX_REQUEST_BYTES and SIEVERT_STOW_PARALLEL; undefined: the DICOMweb defaults. */
   stow: { maxRequestBytes: number | undefined; parallelParts: number | undefined };
+  /** PLAYWRIGHT_CHROMIUM_EXECUTABLE (trimmed), default /usr/bin/chromium. */
+  chromiumExecutable: string;
 }
 
 export interface DimseConfig {
@@ -150,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     alertScanMs: e.SIEVERT_ALERT_SCAN_MS,
     alertWebhookUrl: e.SIEVERT_ALERT_WEBHOOK_URL,
     stow: { maxRequestBytes: e.SIEVERT_STOW_MAX_REQUEST_BYTES, parallelParts: e.SIEVERT_STOW_PARALLEL },
+    chromiumExecutable: e.PLAYWRIGHT_CHROMIUM_EXECUTABLE,
   };
 }
 

@@ -1,14 +1,15 @@
 /**
  * Headless Chromium (Debian's, installed by .ci/install-system-deps) through playwright-core:
- * HTML → PDF. PLAYWRIGHT_CHROMIUM_EXECUTABLE overrides /usr/bin/chromium.
+ * HTML → PDF. PLAYWRIGHT_CHROMIUM_EXECUTABLE (src/config) overrides /usr/bin/chromium.
  */
 import { existsSync } from "node:fs";
 import type { Browser } from "playwright-core";
+import { loadConfig } from "../config/index.ts";
 
 export const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
 
 export function chromiumPath(): string {
-  return process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE || "/usr/bin/chromium";
+  return loadConfig().chromiumExecutable;
 }
 
 export function chromiumAvailable(): boolean {
