@@ -75,6 +75,7 @@ Environment:
   SIEVERT_ALERT_SCAN_MS   how often \`serve\` checks new objects for alerts (default 5000)
   SIEVERT_PUBLIC_URL      absolute base URL for links in webhooks, CDS Hooks cards and FHIR Bundles
   SIEVERT_CDS_TRUST       ODS code of the ordering trust when a CDS Hooks order names none
+  PLAYWRIGHT_CHROMIUM_EXECUTABLE   the Chromium that prints the committee report to PDF (default /usr/bin/chromium)
   LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)`,
     );
 
