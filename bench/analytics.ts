@@ -29,7 +29,7 @@ import { AnalyticsStore } from "../src/analytics/store.ts";
 import { rebuildDoseValues } from "../src/analytics/dose-values.ts";
 import { questionParams, questionSql } from "../src/analytics/questions.ts";
 import { readCopy, type PostgresJsLike } from "../src/analytics/pg-source.ts";
-import { bulkCopyStatements } from "../src/analytics/sync.ts";
+import { bulkCopyStatements, type SyncPhases } from "../src/analytics/sync.ts";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
 const DESCRIPTIONS = ["CT Head", "CT Chest", "CT Chest Abdomen Pelvis with contrast", "CT Abdomen Pelvis with contrast", "CT Pulmonary Angiogram", "CT KUB", "CT Sinuses", "CT Mystery"];
@@ -128,6 +128,26 @@ SELECT trust_ods, device_id, description, age_band, 'dlp' AS q, count(*), percen
 UNION ALL
 SELECT trust_ods, device_id, description, age_band, 'ctdivol', count(*), percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY ctdivol_mgy) FROM seq GROUP BY 1, 2, 3, 4`;
 
+/** A sync's phases in one line (the copies overlap: Postgres writes the next range while DuckDB loads one). */
+function formatPhases(p: SyncPhases): string {
+  const ms = (x: number) => `${Math.round(x)} ms`;
+  return (
+    `objects: Postgres ${ms(p.objects.readMs)}, DuckDB ${ms(p.objects.loadMs)}; events: Postgres ${ms(p.events.readMs)}, DuckDB ${ms(p.events.loadMs)}; ` +
+    `exam facts ${ms(p.examFactsMs)}, mapping ${ms(p.mappingMs)}, dose values ${ms(p.doseValuesMs)}`
+  );
+}
+
+function roundPhases(p: SyncPhases): SyncPhases {
+  const r = (x: number) => Math.round(x);
+  return {
+    objects: { readMs: r(p.objects.readMs), loadMs: r(p.objects.loadMs) },
+    events: { readMs: r(p.events.readMs), loadMs: r(p.events.loadMs) },
+    examFactsMs: r(p.examFactsMs),
+    mappingMs: r(p.mappingMs),
+    doseValuesMs: r(p.doseValuesMs),
+  };
+}
+
 /** Synthetic objects/events/exam_facts straight into DuckDB (for sizes Postgres cannot hold here). */
 export async function generateDuck(store: AnalyticsStore, n: number): Promise<void> {
   const studiesN = Math.ceil(n / 5);
@@ -217,6 +237,7 @@ export async function runAnalyticsSection(options: AnalyticsSectionOptions = {})
     // R whole syncs, each into a new DuckDB file (the same copy from scratch), the median timed:
     // one sync of 5 s moves by ±0.5 s with whatever else the two cores do.
     const syncRuns: number[] = [];
+    const syncPhases: SyncPhases[] = [];
     let sync: Awaited<ReturnType<AnalyticsService["sync"]>> | null = null;
     for (let k = 0; k < runs; k++) {
       await svc?.close();
@@ -224,6 +245,8 @@ export async function runAnalyticsSection(options: AnalyticsSectionOptions = {})
       t = performance.now();
       sync = await svc.sync();
       syncRuns.push((performance.now() - t) / 1000);
+      syncPhases.push(sync.phases);
+      console.log(`  sync ${k + 1}: ${syncRuns[k]!.toFixed(2)} s; ${formatPhases(sync.phases)}`);
     }
     if (!svc || !sync) throw new Error("analytics bench: --runs must be at least 1");
     const syncS = median(syncRuns);
@@ -254,7 +277,7 @@ export async function runAnalyticsSection(options: AnalyticsSectionOptions = {})
       events,
       objects,
       generateSeconds: genS,
-      sync: { rows: copied, seconds: syncS, runsSeconds: syncRuns.map((x) => Number(x.toFixed(3))), firstSyncSeconds: Number(firstSyncS.toFixed(3)), rowsPerSecond: copied / syncS, eventsPerSecond: sync.events / syncS, studiesRebuilt: sync.studiesRebuilt, noopSyncMs: noopMs, noopCopied: again.events },
+      sync: { rows: copied, seconds: syncS, runsSeconds: syncRuns.map((x) => Number(x.toFixed(3))), firstSyncSeconds: Number(firstSyncS.toFixed(3)), runsPhasesMs: syncPhases.map(roundPhases), rowsPerSecond: copied / syncS, eventsPerSecond: sync.events / syncS, studiesRebuilt: sync.studiesRebuilt, noopSyncMs: noopMs, noopCopied: again.events },
       postgresCopyAlone: { medianMs: copyRef.medianMs, runsMs: copyRef.runsMs, rowsPerSecond: copyRowsPerSecond, syncRatio: copied / syncS / copyRowsPerSecond },
       drlComparison: { duckdbMs: duck, postgresMs: pgT, rows: drlRows, speedup: pgT.medianMs / duck.medianMs },
     };

@@ -146,6 +146,29 @@ export class AnalyticsService {
   }
 }
 
+/** What a logger needs for syncLogging (pino's Logger has it). */
+interface SyncLogger {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/**
+ * The service's callbacks for a long-running process (`serve`): a line for each sync that copied or
+ * remapped anything, with where its time went, and an error line for a sync that failed (a
+ * background sync has no caller to throw to; its error also stays in the copy's status, GET
+ * /api/v1/analytics/sync).
+ */
+export function syncLogging(logger: SyncLogger): Pick<AnalyticsServiceOptions, "onSynced" | "onSyncError"> {
+  return {
+    onSynced: (r) => {
+      if (r.objects + r.events + r.lateRows + r.mapped === 0) return;
+      const { objects, events, lateRows, studiesRebuilt, mapped, highWater, phases } = r;
+      logger.info({ objects, events, lateRows, studiesRebuilt, mapped, seconds: Number(r.seconds.toFixed(3)), highWater, phases }, "analytics copy synced");
+    },
+    onSyncError: (err) => logger.error({ err }, "analytics sync failed"),
+  };
+}
+
 /** One service per database in this process (the API and the serve command share it). */
 const registry = new WeakMap<SievertDb, Promise<AnalyticsService>>();
 

@@ -37,6 +37,23 @@ export interface SyncOptions {
   rebuild?: boolean;
 }
 
+/** How long one table's copy spent reading from Postgres and loading into DuckDB (ms; the two overlap). */
+export interface CopyPhase {
+  /** A server: its COPY of the id ranges into files. PGlite: reading the keyset pages. */
+  readMs: number;
+  /** A server: DuckDB's read_csv loads. PGlite: appending the pages to the staging table. */
+  loadMs: number;
+}
+
+/** Where a sync's time went (ms): each table's copy, then what the questions read is rebuilt. */
+export interface SyncPhases {
+  objects: CopyPhase;
+  events: CopyPhase;
+  examFactsMs: number;
+  mappingMs: number;
+  doseValuesMs: number;
+}
+
 export interface SyncResult {
   objects: number;
   events: number;
@@ -46,6 +63,7 @@ export interface SyncResult {
   seconds: number;
   eventsPerSecond: number;
   highWater: { objects: number; events: number };
+  phases: SyncPhases;
 }
 
 const OBJECT_COLUMNS: Array<[string, DuckDBType]> = [
@@ -175,7 +193,7 @@ async function copyTable(
   q: PgQuery,
   spec: TableSpec,
   opts: Pick<SyncOptions, "batchSize"> & Required<Pick<SyncOptions, "overlap">>,
-): Promise<{ copied: number; late: number; lateStudies: number[]; from: number; to: number }> {
+): Promise<{ copied: number; late: number; lateStudies: number[]; from: number; to: number; phase: CopyPhase }> {
   const stateName = `hwm_${spec.table}`;
   const from = await store.write(async (c) => {
     const hwm = await getState(c, stateName);
@@ -226,8 +244,7 @@ async function copyTable(
         await setState(c, stateName, hi);
       },
     );
-    if (process.env.SIEVERT_SYNC_TRACE) console.error(`${spec.table}: ${r.copied} rows, Postgres COPY to files ${r.readMs.toFixed(0)} ms, DuckDB read_csv ${r.loadMs.toFixed(0)} ms`);
-    return { copied: r.copied, late, lateStudies, from, to: r.to };
+    return { copied: r.copied, late, lateStudies, from, to: r.to, phase: { readMs: r.readMs, loadMs: r.loadMs } };
   }
 
   // PGlite: keyset pages of array rows, appended as DataChunks. Two batches: one is filled while
@@ -280,8 +297,7 @@ async function copyTable(
     await Promise.allSettled(writes);
     await store.write((c) => c.run(`DROP TABLE IF EXISTS ${staging}`)).catch(() => undefined);
   }
-  if (process.env.SIEVERT_SYNC_TRACE) console.error(`${spec.table}: ${copied} rows, reading from PGlite ${waitMs.toFixed(0)} ms, appending to the staging table ${appendMs.toFixed(0)} ms`);
-  return { copied, late, lateStudies, from, to: hwm };
+  return { copied, late, lateStudies, from, to: hwm, phase: { readMs: waitMs, loadMs: appendMs } };
 }
 
 async function copyDimensions(store: AnalyticsStore, q: PgQuery): Promise<void> {
@@ -397,9 +413,7 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
     await c.run("DROP TABLE remapped");
     return { studiesRebuilt: n, mapped: inserted + remapped };
   });
-  if (process.env.SIEVERT_SYNC_TRACE) {
-    console.error(`exam facts built ${(tMap - tFacts).toFixed(0)} ms, mapped and stored ${(tValues - tMap).toFixed(0)} ms, dose values ${(performance.now() - tValues).toFixed(0)} ms`);
-  }
+  const tDone = performance.now();
   await store.write(async (c) => {
     await setState(c, "last_sync", new Date().toISOString());
     await setState(c, "copy_version", COPY_VERSION);
@@ -414,5 +428,12 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
     seconds,
     eventsPerSecond: seconds > 0 ? events.copied / seconds : 0,
     highWater: { objects: objects.to, events: events.to },
+    phases: {
+      objects: objects.phase,
+      events: events.phase,
+      examFactsMs: tMap - tFacts,
+      mappingMs: tValues - tMap,
+      doseValuesMs: tDone - tValues,
+    },
   };
 }

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from "../config/index.ts";
 import { AuthModeError, decideServeAuth, type ServeAuthDecision } from "../auth/mode.ts";
 import { openServices } from "./context.ts";
 import { loadDemoData } from "./demo.ts";
-import { analyticsFor } from "../analytics/service.ts";
+import { analyticsFor, syncLogging } from "../analytics/service.ts";
 import { startAlertScanner } from "../alerts/service.ts";
 import { webhookConfig } from "../alerts/webhook.ts";
 import { repeatDetectorFor } from "../repeats/index.ts";
@@ -40,7 +40,7 @@ export async function runServer(options: ServeOptions): Promise<void> {
     const quarantined = summaries.reduce((a, s) => a + s.quarantined, 0);
     logger.info({ stored, alreadyPresent: present, quarantined }, `demo data loaded from ${options.sampleDir}`);
   }
-  void analyticsFor(services.db).then((a) => a.requestSync()).catch((err: unknown) => logger.error({ err }, "analytics copy could not be opened"));
+  void analyticsFor(services.db, syncLogging(logger)).then((a) => a.requestSync()).catch((err: unknown) => logger.error({ err }, "analytics copy could not be opened"));
   startAlertScanner(services.db, { logger, intervalMs: config.alertScanMs, webhook: webhookConfig(config) }); // high-dose alerts: drains the alert queue (every SIEVERT_ALERT_SCAN_MS) and delivers webhooks
   repeatDetectorFor(services.db, services.key, { logger }).request(); // repeat imaging: first pass now, then a sweep every 30 s whatever the source (DIMSE included)
   const app = createApp({
