@@ -162,7 +162,15 @@ export function syncLogging(logger: SyncLogger): Pick<AnalyticsServiceOptions, "
   return {
     onSynced: (r) => {
       if (r.objects + r.events + r.lateRows + r.mapped === 0) return;
-      const { objects, events, lateRows, studiesRebuilt, mapped, highWater, phases } = r;
+      const { objects, events, lateRows, studiesRebuilt, mapped, highWater, phases: p } = r;
+      const ms = (x: number) => Math.round(x);
+      const phases = {
+        objects: { readMs: ms(p.objects.readMs), loadMs: ms(p.objects.loadMs) },
+        events: { readMs: ms(p.events.readMs), loadMs: ms(p.events.loadMs) },
+        examFactsMs: ms(p.examFactsMs),
+        mappingMs: ms(p.mappingMs),
+        doseValuesMs: ms(p.doseValuesMs),
+      };
       logger.info({ objects, events, lateRows, studiesRebuilt, mapped, seconds: Number(r.seconds.toFixed(3)), highWater, phases }, "analytics copy synced");
     },
     onSyncError: (err) => logger.error({ err }, "analytics sync failed"),
