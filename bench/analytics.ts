@@ -29,7 +29,7 @@ import { AnalyticsStore } from "../src/analytics/store.ts";
 import { rebuildDoseValues } from "../src/analytics/dose-values.ts";
 import { questionParams, questionSql } from "../src/analytics/questions.ts";
 import { readCopy, type PostgresJsLike } from "../src/analytics/pg-source.ts";
-import { bulkCopyStatements, type SyncPhases } from "../src/analytics/sync.ts";
+import { bulkCopyStatements, roundedPhases, type SyncPhases } from "../src/analytics/sync.ts";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
 const DESCRIPTIONS = ["CT Head", "CT Chest", "CT Chest Abdomen Pelvis with contrast", "CT Abdomen Pelvis with contrast", "CT Pulmonary Angiogram", "CT KUB", "CT Sinuses", "CT Mystery"];
@@ -135,17 +135,6 @@ function formatPhases(p: SyncPhases): string {
     `objects: Postgres ${ms(p.objects.readMs)}, DuckDB ${ms(p.objects.loadMs)}; events: Postgres ${ms(p.events.readMs)}, DuckDB ${ms(p.events.loadMs)}; ` +
     `exam facts ${ms(p.examFactsMs)}, mapping ${ms(p.mappingMs)}, dose values ${ms(p.doseValuesMs)}`
   );
-}
-
-function roundPhases(p: SyncPhases): SyncPhases {
-  const r = (x: number) => Math.round(x);
-  return {
-    objects: { readMs: r(p.objects.readMs), loadMs: r(p.objects.loadMs) },
-    events: { readMs: r(p.events.readMs), loadMs: r(p.events.loadMs) },
-    examFactsMs: r(p.examFactsMs),
-    mappingMs: r(p.mappingMs),
-    doseValuesMs: r(p.doseValuesMs),
-  };
 }
 
 /** Synthetic objects/events/exam_facts straight into DuckDB (for sizes Postgres cannot hold here). */
@@ -277,7 +266,7 @@ export async function runAnalyticsSection(options: AnalyticsSectionOptions = {})
       events,
       objects,
       generateSeconds: genS,
-      sync: { rows: copied, seconds: syncS, runsSeconds: syncRuns.map((x) => Number(x.toFixed(3))), firstSyncSeconds: Number(firstSyncS.toFixed(3)), runsPhasesMs: syncPhases.map(roundPhases), rowsPerSecond: copied / syncS, eventsPerSecond: sync.events / syncS, studiesRebuilt: sync.studiesRebuilt, noopSyncMs: noopMs, noopCopied: again.events },
+      sync: { rows: copied, seconds: syncS, runsSeconds: syncRuns.map((x) => Number(x.toFixed(3))), firstSyncSeconds: Number(firstSyncS.toFixed(3)), runsPhasesMs: syncPhases.map(roundedPhases), rowsPerSecond: copied / syncS, eventsPerSecond: sync.events / syncS, studiesRebuilt: sync.studiesRebuilt, noopSyncMs: noopMs, noopCopied: again.events },
       postgresCopyAlone: { medianMs: copyRef.medianMs, runsMs: copyRef.runsMs, rowsPerSecond: copyRowsPerSecond, syncRatio: copied / syncS / copyRowsPerSecond },
       drlComparison: { duckdbMs: duck, postgresMs: pgT, rows: drlRows, speedup: pgT.medianMs / duck.medianMs },
     };

@@ -9,7 +9,7 @@ import type { SievertDb } from "../db/client.ts";
 import { examMappingRules } from "../db/analytics-schema.ts";
 import { loadConfig } from "../config/index.ts";
 import { AnalyticsStore } from "./store.ts";
-import { syncFromPostgres, type SyncOptions, type SyncResult } from "./sync.ts";
+import { roundedPhases, syncFromPostgres, type SyncOptions, type SyncResult } from "./sync.ts";
 import { ExamMapper, defaultRules, loadUserRules, type MappingRule } from "./mapping.ts";
 import { remapExams } from "./exam-map-apply.ts";
 import { RuleSchema, type RuleInput } from "./reference-data.ts";
@@ -162,15 +162,8 @@ export function syncLogging(logger: SyncLogger): Pick<AnalyticsServiceOptions, "
   return {
     onSynced: (r) => {
       if (r.objects + r.events + r.lateRows + r.mapped === 0) return;
-      const { objects, events, lateRows, studiesRebuilt, mapped, highWater, phases: p } = r;
-      const ms = (x: number) => Math.round(x);
-      const phases = {
-        objects: { readMs: ms(p.objects.readMs), loadMs: ms(p.objects.loadMs) },
-        events: { readMs: ms(p.events.readMs), loadMs: ms(p.events.loadMs) },
-        examFactsMs: ms(p.examFactsMs),
-        mappingMs: ms(p.mappingMs),
-        doseValuesMs: ms(p.doseValuesMs),
-      };
+      const { objects, events, lateRows, studiesRebuilt, mapped, highWater } = r;
+      const phases = roundedPhases(r.phases);
       logger.info({ objects, events, lateRows, studiesRebuilt, mapped, seconds: Number(r.seconds.toFixed(3)), highWater, phases }, "analytics copy synced");
     },
     onSyncError: (err) => logger.error({ err }, "analytics sync failed"),

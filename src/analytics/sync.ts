@@ -54,6 +54,18 @@ export interface SyncPhases {
   doseValuesMs: number;
 }
 
+/** The phases in whole milliseconds (for logs and the benchmark's results). */
+export function roundedPhases(p: SyncPhases): SyncPhases {
+  const ms = (x: number) => Math.round(x);
+  return {
+    objects: { readMs: ms(p.objects.readMs), loadMs: ms(p.objects.loadMs) },
+    events: { readMs: ms(p.events.readMs), loadMs: ms(p.events.loadMs) },
+    examFactsMs: ms(p.examFactsMs),
+    mappingMs: ms(p.mappingMs),
+    doseValuesMs: ms(p.doseValuesMs),
+  };
+}
+
 export interface SyncResult {
   objects: number;
   events: number;
