@@ -79,10 +79,13 @@ WITH f AS (
   JOIN fk f ON f.study_id = e.study_id AND f.device_id = e.device_id AND f.modality = e.modality
   JOIN firsts fe ON fe.study_id = e.study_id AND fe.device_id = e.device_id AND fe.modality = e.modality
 )
+-- value_bucket(value) in its three steps, one projection each (_views.sql says why)
+, x_log2 AS (SELECT *, value_bucket_log2(value) AS vb_log2 FROM x
+), xb AS (SELECT *, value_bucket_exponent(value, vb_log2) AS vb_exponent FROM x_log2)
 SELECT x.study_id, x.device_id, x.modality, x.trust_ods, x.study_date, x.age_known, x.patient_age_years, x.exam_code,
-       x.value, x.event_id, x.sop_instance_uid, g.group_key, value_bucket(x.value), x.exam_first, p.phantom_code,
+       x.value, x.event_id, x.sop_instance_uid, g.group_key, value_bucket_of(x.value, x.vb_exponent), x.exam_first, p.phantom_code,
        (year(x.study_date) + 300000) * 12 + month(x.study_date) - 1
-FROM x
+FROM xb x
 JOIN dose_groups g
   ON g.trust_ods IS NOT DISTINCT FROM x.trust_ods AND g.device_id = x.device_id
  AND g.exam_code IS NOT DISTINCT FROM x.exam_code AND g.age_band = x.age_band AND g.quantity = x.quantity

@@ -34,4 +34,11 @@ SELECT o.study_id, o.device_id, o.modality, o.trust_ods, o.study_date,
        NULL, NULL, NULL
 FROM o
 LEFT JOIN e USING (study_id, device_id, modality)
-LEFT JOIN ref_age_bands b ON o.patient_age_years >= b.min_years AND o.patient_age_years < b.max_years_exclusive;
+-- The band of each distinct age, then an equality join: the range join itself, over every exam
+-- instance, sorted them all (measured, 200k exam instances: 0.81 s for the statement against
+-- 0.88–0.99 s).
+LEFT JOIN (
+  SELECT a.age, r.band
+  FROM (SELECT DISTINCT patient_age_years AS age FROM objects WHERE study_id IN (SELECT study_id FROM touched)) a
+  JOIN ref_age_bands r ON a.age >= r.min_years AND a.age < r.max_years_exclusive
+) b ON b.age = o.patient_age_years;

@@ -35,17 +35,23 @@ CREATE OR REPLACE MACRO period_key_label(k, p) AS
 -- 256 buckets per power of two (a bucket is 0.4 % wide), from the exact binary exponent e
 -- (log2 corrected by one either way, so no rounding of log2 can break the order) and the first
 -- 8 bits of the mantissa, x / 2^e in [1, 2), exact. Zero and below share the lowest bucket,
--- +infinity and NaN the highest. drl-comparison.sql counts values per bucket to find which few
--- buckets hold the order statistics behind the exact quartiles.
-CREATE OR REPLACE MACRO value_bucket_exp(x, e) AS
-  CASE WHEN pow(2.0, e) > x THEN e - 1 WHEN pow(2.0, e + 1) <= x THEN e + 1 ELSE e END;
-CREATE OR REPLACE MACRO value_bucket_at(x, e) AS
-  CAST(e * 256 + floor((x / pow(2.0, e) - 1) * 256) AS INTEGER);
-CREATE OR REPLACE MACRO value_bucket(x) AS
-  CASE WHEN x IS NULL THEN NULL
-       WHEN isnan(x) OR x = CAST('infinity' AS DOUBLE) THEN 2147483647
+-- +infinity and NaN the highest (NaN compares above every number in DuckDB). drl-comparison.sql
+-- counts values per bucket to find which few buckets hold the order statistics behind the exact
+-- quartiles. In three steps, log2 estimate → exact exponent → bucket, because a macro's argument
+-- is written out wherever it is used: _build_dose_values.sql computes each step in its own
+-- projection, so log2 and pow run once or twice per value rather than six times (measured, 1M
+-- values: the one-expression form cost 1.5–3× the stepped one), and the exponent is corrected
+-- with 0/1 arithmetic rather than nested CASEs, which DuckDB evaluates branch by branch.
+CREATE OR REPLACE MACRO value_bucket_log2(x) AS
+  CAST(floor(log2(CASE WHEN x > 0 AND x < CAST('infinity' AS DOUBLE) THEN x ELSE 1 END)) AS INTEGER);
+CREATE OR REPLACE MACRO value_bucket_exponent(x, e0) AS
+  e0 - CAST(pow(2.0, e0) > x AS INTEGER) + CAST(pow(2.0, e0 + 1) <= x AS INTEGER);
+CREATE OR REPLACE MACRO value_bucket_of(x, e) AS
+  CASE WHEN x > 0 AND x < CAST('infinity' AS DOUBLE) THEN CAST(e * 256 + floor((x / pow(2.0, e) - 1) * 256) AS INTEGER)
        WHEN x <= 0 THEN -2147483647
-       ELSE value_bucket_at(x, value_bucket_exp(x, CAST(floor(log2(CASE WHEN x > 0 THEN x ELSE 1 END)) AS INTEGER))) END;
+       WHEN x IS NULL THEN NULL
+       ELSE 2147483647 END;
+CREATE OR REPLACE MACRO value_bucket(x) AS value_bucket_of(x, value_bucket_exponent(x, value_bucket_log2(x)));
 CREATE OR REPLACE VIEW dose_values AS
 SELECT CASE WHEN r.event_id IS NULL THEN 'exam' ELSE 'event' END AS level, r.study_id, r.device_id, r.modality,
        r.trust_ods, r.study_date, g.age_band, r.age_known, r.patient_age_years, r.exam_code, g.quantity, r.value,
