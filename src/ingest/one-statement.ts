@@ -208,8 +208,8 @@ o_ins as (
   from p cross join go where go.ok
   returning id),
 e_ins as (
-  insert into irradiation_events (dose_object_id, irradiation_event_uid, ordinal, ${EVENT_FIELDS.map((f) => f[0]).join(", ")}, event)
-  select o.id, x.v->>0, (x.v->>1)::int, ${EVENT_FIELDS.map(([, k, t]) => jsonValue("ev.e", k, t)).join(", ")}, ev.e
+  insert into irradiation_events (dose_object_id, irradiation_event_uid, ordinal, ${EVENT_FIELDS.map((f) => f[0]).join(", ")})
+  select o.id, x.v->>0, (x.v->>1)::int, ${EVENT_FIELDS.map(([, k, t]) => jsonValue("ev.e", k, t)).join(", ")}
   from o_ins o
     cross join p
     cross join lateral jsonb_array_elements(p.evs) with ordinality as x(v, n)

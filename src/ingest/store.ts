@@ -588,7 +588,6 @@ export function eventRow(
     compressionThicknessMm: e.compressionThickness_mm,
     laterality: e.laterality,
     viewPosition: e.viewPosition,
-    event: e,
   };
 }
 

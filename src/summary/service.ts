@@ -212,14 +212,22 @@ export async function studySummary(db: SievertDb, svc: AnalyticsService, studyIn
       .where(eq(doseObjects.studyId, study.id))
       .orderBy(asc(doseObjects.id))
   ).filter((o) => o.report?.kind !== "not-dose");
-  // Events as stored: de-duplicated on Irradiation Event UID across the study's objects.
-  const evRows = objs.length
-    ? await db
-        .select({ doseObjectId: irradiationEvents.doseObjectId, event: irradiationEvents.event })
-        .from(irradiationEvents)
-        .where(inArray(irradiationEvents.doseObjectId, objs.map((o) => o.id)))
-        .orderBy(asc(irradiationEvents.id))
-    : [];
+  // Events as stored: de-duplicated on Irradiation Event UID across the study's objects. Each
+  // row is its object's report.events[ordinal].
+  const reports = new Map(objs.map((o) => [o.id, o.report]));
+  const evRows = (
+    objs.length
+      ? await db
+          .select({ doseObjectId: irradiationEvents.doseObjectId, ordinal: irradiationEvents.ordinal })
+          .from(irradiationEvents)
+          .where(inArray(irradiationEvents.doseObjectId, objs.map((o) => o.id)))
+          .orderBy(asc(irradiationEvents.id))
+      : []
+  ).map((r) => {
+    const event = reports.get(r.doseObjectId)?.events[r.ordinal];
+    if (!event) throw new Error(`dose object ${r.doseObjectId}: its stored report has no event at position ${r.ordinal}, which irradiation_events holds`);
+    return { doseObjectId: r.doseObjectId, event };
+  });
   const mapper = new ExamMapper(await svc.rules());
   const localiserTypes = svc.store.ref.settings.ctLocaliserAcquisitionTypes;
   const band = ageBand(svc, study.patientAgeYears);

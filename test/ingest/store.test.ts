@@ -77,7 +77,9 @@ describe("storeParsedObject: a new CT RDSR", () => {
       [0, "1.2.3.9.1", 50, 800, "head16", 120],
       [1, "1.2.3.9.2", 55, 600, "head16", 120],
     ]);
-    expect(events[0]?.event.protocol).toBe("CT HEAD");
+    expect(events[0]?.protocol).toBe("CT HEAD");
+    // the whole event is the report's element at the row's ordinal
+    expect(events.map((e) => obj?.report.events[e.ordinal]?.irradiationEventUid)).toEqual(["1.2.3.9.1", "1.2.3.9.2"]);
   });
 
   it("stores the report as a JSON object (jsonb), not a JSON string", async () => {
