@@ -39,9 +39,10 @@ CREATE OR REPLACE MACRO period_key_label(k, p) AS
 -- counts values per bucket to find which few buckets hold the order statistics behind the exact
 -- quartiles. In three steps, log2 estimate → exact exponent → bucket, because a macro's argument
 -- is written out wherever it is used: _build_dose_values.sql computes each step in its own
--- projection, so log2 and pow run once or twice per value rather than six times (measured, 1M
--- values: the one-expression form cost 1.5–3× the stepped one), and the exponent is corrected
--- with 0/1 arithmetic rather than nested CASEs, which DuckDB evaluates branch by branch.
+-- projection, so log2 and pow run once or twice per value rather than six times (measured: in
+-- the dose values build over 1M values, 230 → 132 ms of operator time; alone over 2M values,
+-- 2–3× less), and the exponent is corrected with 0/1 arithmetic rather than nested CASEs,
+-- which DuckDB evaluates branch by branch.
 CREATE OR REPLACE MACRO value_bucket_log2(x) AS
   CAST(floor(log2(CASE WHEN x > 0 AND x < CAST('infinity' AS DOUBLE) THEN x ELSE 1 END)) AS INTEGER);
 CREATE OR REPLACE MACRO value_bucket_exponent(x, e0) AS
