@@ -5,30 +5,24 @@
  * (its one-statement path, ingest/one-statement.ts), each row must point at the report's element
  * that carries the same values, and every event with a UID must have its row.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { asc } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenedDatabase } from "../../src/db/client.ts";
+import { expandPaths } from "../../src/cli/files.ts";
 import { doseObjects, irradiationEvents } from "../../src/db/schema.ts";
 import { ingestBytes } from "../../src/ingest/index.ts";
 import { PROJECT_ROOT } from "../helpers/corpus.ts";
 import { openTestDatabase, resetTestDatabase, TEST_KEY } from "../helpers/db.ts";
 
-function dcmFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const p = join(dir, n);
-      return statSync(p).isDirectory() ? dcmFiles(p) : n.endsWith(".dcm") ? [p] : [];
-    });
-}
-
 let opened: OpenedDatabase;
 beforeAll(async () => {
   opened = await openTestDatabase();
   await resetTestDatabase(opened.db);
-  for (const file of dcmFiles(join(PROJECT_ROOT, "sample-rdsr"))) {
+  const files = (await expandPaths([join(PROJECT_ROOT, "sample-rdsr")])).map((f) => f.path);
+  expect(files.length).toBeGreaterThan(0);
+  for (const file of files) {
     const trust = file.split("/").at(-3)!;
     const r = await ingestBytes(opened.db, readFileSync(file), { source: "import", trustOds: trust, name: file, key: TEST_KEY });
     expect(r.outcome, file).toBe("stored");
