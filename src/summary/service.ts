@@ -214,7 +214,7 @@ export async function studySummary(db: SievertDb, svc: AnalyticsService, studyIn
   ).filter((o) => o.report?.kind !== "not-dose");
   // Events as stored: de-duplicated on Irradiation Event UID across the study's objects. Each
   // row is its object's report.events[ordinal].
-  const reports = new Map(objs.map((o) => [o.id, o.report]));
+  const byId = new Map(objs.map((o) => [o.id, o]));
   const evRows = (
     objs.length
       ? await db
@@ -224,8 +224,11 @@ export async function studySummary(db: SievertDb, svc: AnalyticsService, studyIn
           .orderBy(asc(irradiationEvents.id))
       : []
   ).map((r) => {
-    const event = reports.get(r.doseObjectId)?.events[r.ordinal];
-    if (!event) throw new Error(`dose object ${r.doseObjectId}: its stored report has no event at position ${r.ordinal}, which irradiation_events holds`);
+    const o = byId.get(r.doseObjectId);
+    const event = o?.report.events[r.ordinal];
+    if (!event) {
+      throw new Error(`dose object ${o?.sopInstanceUid ?? r.doseObjectId} (id ${r.doseObjectId}): irradiation_events holds its event ${r.ordinal}, which its stored report does not have`);
+    }
     return { doseObjectId: r.doseObjectId, event };
   });
   const mapper = new ExamMapper(await svc.rules());
