@@ -9,16 +9,17 @@
 -- exam_first marks one value per exam instance × quantity (the exam-level row, or the event with
 -- the lowest id) and is NULL for every value of a study with more than one exam instance on the
 -- same device, where only count(DISTINCT study_id) counts exams right.
--- Group keys are new codes for new (trust, device, exam, age band, quantity) combinations,
--- negative when the exam is not mapped (exam_code NULL); phantom codes likewise for new phantoms.
+-- Group keys are new codes for new (trust, device, modality, exam, age band, quantity)
+-- combinations, negative when the exam is not mapped (exam_code NULL); phantom codes likewise for
+-- new phantoms. A value row holds the group key, not the group's names (_schema.sql says why).
 DELETE FROM dose_value_rows WHERE study_id IN (SELECT study_id FROM touched);
 INSERT INTO dose_groups
 SELECT CASE WHEN k.exam_code IS NULL THEN -1 ELSE 1 END
          * ((SELECT coalesce(max(abs(group_key)), 0) FROM dose_groups)
-            + CAST(row_number() OVER (ORDER BY k.trust_ods, k.device_id, k.exam_code, k.age_band, k.quantity) AS INTEGER)),
-       k.trust_ods, k.device_id, k.exam_code, k.age_band, k.quantity
+            + CAST(row_number() OVER (ORDER BY k.trust_ods, k.device_id, k.modality, k.exam_code, k.age_band, k.quantity) AS INTEGER)),
+       k.trust_ods, k.device_id, k.exam_code, k.age_band, k.quantity, k.modality
 FROM (
-  SELECT DISTINCT f.trust_ods, f.device_id, f.exam_code, f.age_band, q.quantity
+  SELECT DISTINCT f.trust_ods, f.device_id, f.modality, f.exam_code, f.age_band, q.quantity
   FROM exam_facts f
   CROSS JOIN (SELECT unnest(['dlp_mGycm', 'dap_Gycm2', 'activity_MBq', 'activity_MBq_per_kg', 'ctdivol_mGy', 'agd_mGy']) AS quantity) q
   WHERE f.study_id IN (SELECT study_id FROM touched)
@@ -27,6 +28,7 @@ WHERE NOT EXISTS (
   SELECT 1 FROM dose_groups g
   WHERE g.trust_ods IS NOT DISTINCT FROM k.trust_ods AND g.device_id = k.device_id
     AND g.exam_code IS NOT DISTINCT FROM k.exam_code AND g.age_band = k.age_band AND g.quantity = k.quantity
+    AND g.modality = k.modality
 );
 INSERT INTO dose_phantoms
 SELECT (SELECT coalesce(max(phantom_code), 0) FROM dose_phantoms) + CAST(row_number() OVER (ORDER BY k.phantom) AS INTEGER), k.phantom
@@ -53,19 +55,19 @@ WITH f AS (
 ), x AS (
   SELECT 'exam' AS level, f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
          f.patient_age_years, f.exam_code, 'dlp_mGycm' AS quantity, f.dlp_total_mgycm AS value, f.ct_phantoms AS phantom,
-         NULL::INTEGER AS event_id, f.first_sop AS sop_instance_uid, CASE WHEN NOT f.shared THEN true END AS exam_first
+         NULL::INTEGER AS event_id, CASE WHEN NOT f.shared THEN true END AS exam_first
   FROM fk f WHERE f.modality = 'CT' AND f.dlp_total_mgycm IS NOT NULL
   UNION ALL
   SELECT 'exam', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
-         f.patient_age_years, f.exam_code, 'dap_Gycm2', f.dap_total_gycm2, NULL, NULL, f.first_sop, CASE WHEN NOT f.shared THEN true END
+         f.patient_age_years, f.exam_code, 'dap_Gycm2', f.dap_total_gycm2, NULL, NULL, CASE WHEN NOT f.shared THEN true END
   FROM fk f WHERE f.modality IN ('DX', 'CR', 'RF', 'XA') AND f.dap_total_gycm2 IS NOT NULL
   UNION ALL
   SELECT 'exam', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
-         f.patient_age_years, f.exam_code, 'activity_MBq', f.activity_mbq, NULL, NULL, f.first_sop, CASE WHEN NOT f.shared THEN true END
+         f.patient_age_years, f.exam_code, 'activity_MBq', f.activity_mbq, NULL, NULL, CASE WHEN NOT f.shared THEN true END
   FROM fk f WHERE f.activity_mbq IS NOT NULL
   UNION ALL
   SELECT 'exam', f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
-         f.patient_age_years, f.exam_code, 'activity_MBq_per_kg', f.activity_mbq / f.patient_weight_kg, NULL, NULL, f.first_sop,
+         f.patient_age_years, f.exam_code, 'activity_MBq_per_kg', f.activity_mbq / f.patient_weight_kg, NULL, NULL,
          CASE WHEN NOT f.shared THEN true END
   FROM fk f WHERE f.activity_mbq IS NOT NULL AND f.patient_weight_kg > 0
   UNION ALL
@@ -74,7 +76,7 @@ WITH f AS (
          CASE WHEN e.modality = 'CT' THEN 'ctdivol_mGy' ELSE 'agd_mGy' END,
          CASE WHEN e.modality = 'CT' THEN e.ctdivol_mgy ELSE e.agd_mgy END,
          CASE WHEN e.modality = 'CT' THEN e.phantom END,
-         e.event_id, NULL, CASE WHEN NOT f.shared THEN e.event_id = fe.first_event_id END
+         e.event_id, CASE WHEN NOT f.shared THEN e.event_id = fe.first_event_id END
   FROM ev e
   JOIN fk f ON f.study_id = e.study_id AND f.device_id = e.device_id AND f.modality = e.modality
   JOIN firsts fe ON fe.study_id = e.study_id AND fe.device_id = e.device_id AND fe.modality = e.modality
@@ -82,11 +84,12 @@ WITH f AS (
 -- value_bucket(value) in its three steps, one projection each (_views.sql says why)
 , x_log2 AS (SELECT *, value_bucket_log2(value) AS vb_log2 FROM x
 ), xb AS (SELECT *, value_bucket_exponent(value, vb_log2) AS vb_exponent FROM x_log2)
-SELECT x.study_id, x.device_id, x.modality, x.trust_ods, x.study_date, x.age_known, x.patient_age_years, x.exam_code,
-       x.value, x.event_id, x.sop_instance_uid, g.group_key, value_bucket_of(x.value, x.vb_exponent), x.exam_first, p.phantom_code,
+SELECT x.study_id, x.device_id, x.study_date, x.age_known, x.patient_age_years,
+       x.value, x.event_id, g.group_key, value_bucket_of(x.value, x.vb_exponent), x.exam_first, p.phantom_code,
        (year(x.study_date) + 300000) * 12 + month(x.study_date) - 1
 FROM xb x
 JOIN dose_groups g
   ON g.trust_ods IS NOT DISTINCT FROM x.trust_ods AND g.device_id = x.device_id
  AND g.exam_code IS NOT DISTINCT FROM x.exam_code AND g.age_band = x.age_band AND g.quantity = x.quantity
+ AND g.modality = x.modality
 LEFT JOIN dose_phantoms p ON p.phantom = x.phantom;

@@ -43,16 +43,18 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 -- dose_values in long form, materialised by the sync for the studies it touches (built by
 -- _build_dose_values.sql from exam_facts and events; the questions read the view dose_values in
 -- _views.sql, which adds the group's and the phantom's names back). One row per comparable dose
--- value, with the group and the phantom as codes rather than names: a low-cardinality VARCHAR
--- column costs DuckDB about as much to write as all the numeric columns together (measured, 1M
--- rows: the former 20 columns 1.7–2.7 s of CPU, the same without trust, exam, age band,
--- quantity, phantom and level 0.6–0.9 s). Trust and exam stay as text because the DRL comparison
--- filters on them: filtering through dose_groups instead made it 1.2–2× slower at 5M–10M values.
---   group_key    : dose_groups' code for (trust, device, standard exam, age band, quantity),
---                  negative for exams not mapped to a standard exam
+-- value, holding no text: the group (trust, device, modality, standard exam, age band, quantity)
+-- and the phantom are codes, and the first SOP instance of an exam-level value is exam_facts'
+-- first_sop. A VARCHAR column costs DuckDB about as much to write as all the numeric columns
+-- together (measured, 1M rows: the former 20 columns 1.7–2.7 s of CPU, the same without trust,
+-- exam, age band, quantity, phantom and level 0.6–0.9 s; 16 columns 0.9–1.1 s, without trust,
+-- exam and modality 0.30–0.36 s). The questions filter on trust, exam and modality by joining
+-- the matching groups (drl-comparison.sql), which is as fast as comparing text per row.
+--   group_key    : dose_groups' code for (trust, device, modality, standard exam, age band,
+--                  quantity), negative for exams not mapped to a standard exam
 --   phantom_code : dose_phantoms' code for phantom (NULL: no phantom)
 --   event_id     : the irradiation event of an event-level value (CTDIvol, AGD); NULL for an
---                  exam-level value (DLP, DAP, activity), which has its first SOP instance instead
+--                  exam-level value (DLP, DAP, activity)
 --   period_month : the study month as an integer, (year + 300000) × 12 + month − 1 (never negative,
 --                  so integer division gives quarters and years), for period_key (_views.sql)
 --   value_bucket : value_bucket(value), an order-preserving bucket (_views.sql) for exact quantiles
@@ -60,14 +62,14 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 --                  the study has more than one exam instance on that device (PET-CT: CT and NM), so
 --                  counting exams is count(*) FILTER (WHERE exam_first) plus count(DISTINCT study_id)
 --                  over the NULL rows only — the same number as count(DISTINCT study_id)
--- (copy version 4; in a file of another copy version the store drops this table on open so that
--- this shape is created, and the next sync rebuilds its rows: store.ts).
+-- (copy version 6; in a file of another copy version the store drops these tables on open so that
+-- these shapes are created, and the next sync rebuilds their rows: store.ts).
 CREATE TABLE IF NOT EXISTS dose_value_rows (
-  study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE, age_known BOOLEAN,
-  patient_age_years DOUBLE, exam_code VARCHAR, value DOUBLE, event_id INTEGER, sop_instance_uid VARCHAR,
-  group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER, period_month INTEGER
+  study_id INTEGER, device_id INTEGER, study_date DATE, age_known BOOLEAN, patient_age_years DOUBLE,
+  value DOUBLE, event_id INTEGER, group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER,
+  period_month INTEGER
 );
 CREATE TABLE IF NOT EXISTS dose_groups (
-  group_key INTEGER, trust_ods VARCHAR, device_id INTEGER, exam_code VARCHAR, age_band VARCHAR, quantity VARCHAR
+  group_key INTEGER, trust_ods VARCHAR, device_id INTEGER, exam_code VARCHAR, age_band VARCHAR, quantity VARCHAR, modality VARCHAR
 );
 CREATE TABLE IF NOT EXISTS dose_phantoms (phantom_code INTEGER, phantom VARCHAR);

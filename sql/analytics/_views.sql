@@ -6,6 +6,8 @@
 --   exam level : dlp_mGycm (CT, per complete examination: sum of event DLPs), dap_Gycm2
 --                (DX/CR/RF/XA, sum per examination), activity_MBq and activity_MBq_per_kg (NM/PT)
 --   event level: ctdivol_mGy (CT, per sequence, localisers excluded), agd_mGy (MG, per view)
+-- A value's dose object is its event's object (event level) or the first SOP instance of its
+-- exam instance, exam_facts.first_sop (exam level): the questions that link to it join them.
 CREATE OR REPLACE MACRO period_label(d, p) AS
   CASE WHEN d IS NULL THEN 'unknown'
        WHEN p = 'month' THEN strftime(d, '%Y-%m')
@@ -54,9 +56,9 @@ CREATE OR REPLACE MACRO value_bucket_of(x, e) AS
        ELSE 2147483647 END;
 CREATE OR REPLACE MACRO value_bucket(x) AS value_bucket_of(x, value_bucket_exponent(x, value_bucket_log2(x)));
 CREATE OR REPLACE VIEW dose_values AS
-SELECT CASE WHEN r.event_id IS NULL THEN 'exam' ELSE 'event' END AS level, r.study_id, r.device_id, r.modality,
-       r.trust_ods, r.study_date, g.age_band, r.age_known, r.patient_age_years, r.exam_code, g.quantity, r.value,
-       p.phantom, r.event_id, r.sop_instance_uid
+SELECT CASE WHEN r.event_id IS NULL THEN 'exam' ELSE 'event' END AS level, r.study_id, r.device_id, g.modality,
+       g.trust_ods, r.study_date, g.age_band, r.age_known, r.patient_age_years, g.exam_code, g.quantity, r.value,
+       p.phantom, r.event_id
 FROM dose_value_rows r
 JOIN dose_groups g ON g.group_key = r.group_key
 LEFT JOIN dose_phantoms p ON p.phantom_code = r.phantom_code;

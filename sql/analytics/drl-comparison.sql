@@ -15,13 +15,20 @@
 --          rank, and picks the order statistics from them.
 -- n_exams is count(DISTINCT study_id) of the group, counted from exam_first (dose_value_rows,
 -- _schema.sql) where that is the same number, and by count(DISTINCT) for the rest.
-WITH v AS NOT MATERIALIZED (
-  SELECT group_key, period_key(period_month, $period) AS pk, value_bucket AS vb, value, phantom_code, exam_first, age_known, study_id
-  FROM dose_value_rows
+--
+-- The filters on trust, device, exam and modality select groups (dose_groups, a few thousand
+-- rows), which the values are joined to: the value rows hold no text (_schema.sql). Measured over
+-- 10M values: as fast as comparing text per row unfiltered, 1.3–1.7× faster filtered; an IN
+-- (subquery) instead of the join was 1.3× slower unfiltered.
+WITH keys AS (
+  SELECT group_key FROM dose_groups
   WHERE group_key > 0 -- mapped to a standard exam
     AND ($trust IS NULL OR trust_ods = $trust) AND ($device IS NULL OR device_id = $device)
     AND ($exam IS NULL OR exam_code = $exam) AND ($modality IS NULL OR modality = $modality)
-    AND ($from IS NULL OR study_date >= CAST($from AS DATE)) AND ($to IS NULL OR study_date <= CAST($to AS DATE))
+), v AS NOT MATERIALIZED (
+  SELECT group_key, period_key(period_month, $period) AS pk, value_bucket AS vb, value, phantom_code, exam_first, age_known, study_id
+  FROM dose_value_rows JOIN keys USING (group_key)
+  WHERE ($from IS NULL OR study_date >= CAST($from AS DATE)) AND ($to IS NULL OR study_date <= CAST($to AS DATE))
 ), h AS (
   -- pass 1 (per bucket and phantom: the phantoms of a group come from here too)
   SELECT group_key, pk, vb, phantom_code, count(*) AS c,

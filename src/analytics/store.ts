@@ -28,10 +28,11 @@ export function statements(sqlText: string): string[] {
  * (version 2 added the survey columns: fluoro time, RP dose, mAs, compression thickness,
  * laterality, view; version 3 the stored dose values: dose_value_rows, dose_groups and
  * dose_phantoms; version 4 gave dose_value_rows group and phantom codes for the names of age
- * band, quantity and phantom; version 5 left out of events the columns no question reads), so the
- * next sync rebuilds it once.
+ * band, quantity and phantom; version 5 left out of events the columns no question reads;
+ * version 6 left every text column out of dose_value_rows, with the modality in dose_groups),
+ * so the next sync rebuilds it once.
  */
-export const COPY_VERSION = "5";
+export const COPY_VERSION = "6";
 
 export interface StoreOptions {
   /** File path, or ":memory:" (tests). */
@@ -134,9 +135,10 @@ export class AnalyticsStore {
 }
 
 /**
- * A file made by another copy version may hold events or dose_value_rows in another shape
- * (version 3 had the group's names as text in dose_value_rows, version 4 more columns in
- * events), which CREATE TABLE IF NOT EXISTS would keep: they are dropped so that _schema.sql
+ * A file made by another copy version may hold events, dose_value_rows or dose_groups in another
+ * shape (version 3 had the group's names as text in dose_value_rows, version 4 more columns in
+ * events, version 5 trust, exam and modality in dose_value_rows and no modality in dose_groups),
+ * which CREATE TABLE IF NOT EXISTS would keep: they are dropped so that _schema.sql
  * creates the current ones. Their rows are copied or derived data; the sync sees the other copy
  * version and rebuilds the whole copy.
  */
@@ -148,6 +150,7 @@ async function dropStaleCopyTables(c: DuckDBConnection): Promise<void> {
   if (version === undefined || version === COPY_VERSION) return;
   await c.run("DROP TABLE IF EXISTS events");
   await c.run("DROP TABLE IF EXISTS dose_value_rows");
+  await c.run("DROP TABLE IF EXISTS dose_groups");
 }
 
 /** Replaces the ref_* tables from the data files (small; row appends are fine here). */

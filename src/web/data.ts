@@ -82,7 +82,7 @@ export async function doseValues(store: AnalyticsStore, f: ValueFilters, limit =
       c,
       `SELECT v.study_date, v.trust_ods, v.device_id, d.label AS device, v.modality, v.exam_code, x.name AS exam_name, v.age_band,
               v.level, v.quantity, q.unit, v.value, r.value AS drl, v.value / r.value AS ratio_to_drl,
-              v.study_id, v.event_id, coalesce(v.sop_instance_uid, o.sop_instance_uid) AS sop_instance_uid, f.description
+              v.study_id, v.event_id, coalesce(o.sop_instance_uid, f.first_sop) AS sop_instance_uid, f.description
        FROM dose_values v
        LEFT JOIN events e ON v.event_id IS NOT NULL AND e.event_id = v.event_id
        LEFT JOIN objects o ON o.object_id = e.object_id

@@ -33,6 +33,11 @@ afterAll(async () => {
   await opened?.close();
 });
 
+/** The rows of db.execute, whichever driver answered (PGlite: { rows }, postgres.js: the array). */
+function pgRows(result: unknown): Array<Record<string, unknown>> {
+  return ((result as { rows?: Array<Record<string, unknown>> }).rows ?? (result as Array<Record<string, unknown>>));
+}
+
 async function rows(q: Parameters<typeof answerRows>[1], f: Parameters<typeof answerRows>[2] = {}): Promise<Record<string, unknown>[]> {
   return (await answerRows(svc.store, q, f)).rows;
 }
@@ -148,6 +153,18 @@ describe("DRL comparison", () => {
     const ctdi = out.filter((r) => r.quantity === "ctdivol_mGy");
     expect(ctdi.length).toBe(spiralCtdi(expected).filter((v) => v > 94).length);
     expect(ctdi[0]!.link).toMatch(/^\/api\/v1\/objects\//);
+    // every link names a dose object of the outlier's own study (an exam-level value: its exam's
+    // first object; an event: the event's object), as Postgres holds it
+    for (const r of [...dlp, ...ctdi]) {
+      const uid = String(r.link).replace("/api/v1/objects/", "");
+      expect(uid).toBe(r.sop_instance_uid);
+      const found = pgRows(await opened.db.execute(sql`select study_id from dose_objects where sop_instance_uid = ${uid}`));
+      expect(found.map((x) => Number(x.study_id))).toEqual([Number(r.study_id)]);
+    }
+    const eventObject = pgRows(
+      await opened.db.execute(sql`select o.sop_instance_uid from irradiation_events e join dose_objects o on o.id = e.dose_object_id where e.id = ${Number(ctdi[0]!.event_id)}`),
+    );
+    expect(`/api/v1/objects/${String(eventObject[0]!.sop_instance_uid)}`).toBe(ctdi[0]!.link);
   });
 });
 
