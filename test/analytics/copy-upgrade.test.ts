@@ -1,6 +1,7 @@
 /**
  * Opening a DuckDB file made by an older copy version: the wide dose_value_rows of version 3
- * (group names as text) and the wider events of version 4 are replaced by the current tables,
+ * (group names as text), the wider events of version 4 and version 5's dose_groups without the
+ * modality are replaced by the current tables,
  * and the next sync rebuilds the copy so that every answer is the same as from a fresh file.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -37,6 +38,14 @@ const VERSION_4_EVENTS = `CREATE TABLE events (
   ctdivol_mgy DOUBLE, dlp_mgycm DOUBLE, phantom VARCHAR, dap_gym2 DOUBLE, agd_mgy DOUBLE, kvp DOUBLE,
   exposure_time_s DOUBLE, wed_mm DOUBLE, ssde_device_mgy DOUBLE,
   rp_dose_gy DOUBLE, mas DOUBLE, compression_thickness_mm DOUBLE, laterality VARCHAR, view_position VARCHAR)`;
+
+const VERSION_5_DOSE_GROUPS = `CREATE TABLE dose_groups (
+  group_key INTEGER, trust_ods VARCHAR, device_id INTEGER, exam_code VARCHAR, age_band VARCHAR, quantity VARCHAR)`;
+
+const VERSION_5_DOSE_VALUE_ROWS = `CREATE TABLE dose_value_rows (
+  study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE, age_known BOOLEAN,
+  patient_age_years DOUBLE, exam_code VARCHAR, value DOUBLE, event_id INTEGER, sop_instance_uid VARCHAR,
+  group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER, period_month INTEGER)`;
 
 describe("analytics copy made by an older copy version", () => {
   it("gets the coded dose_value_rows on open and the same answers as a fresh copy after the next sync", async () => {
@@ -99,6 +108,38 @@ describe("analytics copy made by an older copy version", () => {
       expect(again.events).toBe(first.events); // copied again from the start
       expect((await answerRows(svc.store, "survey-ct", {})).rows).toEqual(fresh);
       expect((await svc.sync()).events).toBe(0);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it("a version 5 copy gets dose_groups with the modality and value rows without text on open, and the same answers after the next sync", async () => {
+    const path = join(dir, "analytics-v5.duckdb");
+    let svc = await AnalyticsService.open(opened.db, { path });
+    const first = await svc.sync();
+    const fresh = (await answerRows(svc.store, "drl-comparison", { modality: "CT" })).rows;
+    expect(fresh.length).toBeGreaterThan(0);
+    // what version 5 left: groups without their modality, value rows with trust, exam and modality
+    await svc.store.write(async (c) => {
+      await c.run("DROP TABLE dose_groups");
+      await c.run(VERSION_5_DOSE_GROUPS);
+      await c.run("DROP TABLE dose_value_rows");
+      await c.run(VERSION_5_DOSE_VALUE_ROWS);
+      await c.run("UPDATE sync_state SET value = '5' WHERE name = 'copy_version'");
+    });
+    await svc.close();
+
+    svc = await AnalyticsService.open(opened.db, { path });
+    try {
+      const columns = async (table: string) =>
+        svc.store.read(async (c) =>
+          (await c.runAndReadAll("SELECT column_name FROM duckdb_columns() WHERE table_name = $t ORDER BY column_index", { t: table })).getRowsJS().map((r) => r[0]),
+        );
+      expect(await columns("dose_groups")).toContain("modality");
+      expect(await columns("dose_value_rows")).not.toContain("trust_ods");
+      const again = await svc.sync();
+      expect(again.objects).toBe(first.objects); // copied again from the start
+      expect((await answerRows(svc.store, "drl-comparison", { modality: "CT" })).rows).toEqual(fresh);
     } finally {
       await svc.close();
     }
