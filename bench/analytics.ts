@@ -19,6 +19,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { open } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
@@ -29,7 +30,7 @@ import { AnalyticsStore } from "../src/analytics/store.ts";
 import { rebuildDoseValues } from "../src/analytics/dose-values.ts";
 import { questionParams, questionSql } from "../src/analytics/questions.ts";
 import { readCopy, type PostgresJsLike } from "../src/analytics/pg-source.ts";
-import { bulkCopyStatements, roundedPhases, type SyncPhases } from "../src/analytics/sync.ts";
+import { bulkCopyStatements, bulkLoadStatements, roundedPhases, type SyncPhases } from "../src/analytics/sync.ts";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
 const DESCRIPTIONS = ["CT Head", "CT Chest", "CT Chest Abdomen Pelvis with contrast", "CT Abdomen Pelvis with contrast", "CT Pulmonary Angiogram", "CT KUB", "CT Sinuses", "CT Mystery"];
@@ -253,6 +254,38 @@ export async function runAnalyticsSection(options: AnalyticsSectionOptions = {})
     console.log(
       `reference, Postgres alone writing the same rows as CSV into this process (nothing loaded): median ${(copyRef.medianMs / 1000).toFixed(2)} s → ${Math.round(copyRowsPerSecond)} rows/s; the sync runs at ${(copied / syncS / copyRowsPerSecond).toFixed(2)}× that rate`,
     );
+    // The second reference: DuckDB alone loading the same rows from CSV files already on disk
+    // (the bytes those statements wrote) with the sync's own load statements, into a new file
+    // each run: what DuckDB's part of the copy costs on this machine at this moment, with no
+    // Postgres beside it and no derived tables.
+    const csvFiles = { objects: join(work, "objects.csv"), events: join(work, "events.csv") };
+    for (const [statement, file] of [[statements[0]!, csvFiles.objects], [statements[1]!, csvFiles.events]] as const) {
+      const fh = await open(file, "w");
+      for await (const chunk of await readCopy(pg as unknown as PostgresJsLike, statement)) await fh.write(chunk as Buffer);
+      await fh.close();
+    }
+    const loadRunsMs: number[] = [];
+    for (let k = 0; k < runs; k++) {
+      const store = await AnalyticsStore.open({ path: join(work, `load-${k}.duckdb`) });
+      try {
+        const t0 = performance.now();
+        await store.write(async (c) => {
+          for (const load of bulkLoadStatements(csvFiles)) {
+            for (const [name, value] of Object.entries(load.settings)) await c.run(`SET ${name} = '${value}'`);
+            await c.run(load.sql);
+            for (const name of Object.keys(load.settings)) await c.run(`RESET ${name}`);
+          }
+        });
+        loadRunsMs.push(performance.now() - t0);
+      } finally {
+        await store.close();
+      }
+    }
+    const duckLoad = { medianMs: median(loadRunsMs), runsMs: loadRunsMs.map((x) => Math.round(x)) };
+    const duckLoadRowsPerSecond = copied / (duckLoad.medianMs / 1000);
+    console.log(
+      `reference, DuckDB alone loading the same rows from CSV files (no Postgres, no derived tables): median ${(duckLoad.medianMs / 1000).toFixed(2)} s → ${Math.round(duckLoadRowsPerSecond)} rows/s; the sync runs at ${(copied / syncS / duckLoadRowsPerSecond).toFixed(2)}× that rate`,
+    );
     t = performance.now();
     const again = await svc.sync();
     const noopMs = performance.now() - t;
@@ -268,6 +301,7 @@ export async function runAnalyticsSection(options: AnalyticsSectionOptions = {})
       generateSeconds: genS,
       sync: { rows: copied, seconds: syncS, runsSeconds: syncRuns.map((x) => Number(x.toFixed(3))), firstSyncSeconds: Number(firstSyncS.toFixed(3)), runsPhasesMs: syncPhases.map(roundedPhases), rowsPerSecond: copied / syncS, eventsPerSecond: sync.events / syncS, studiesRebuilt: sync.studiesRebuilt, noopSyncMs: noopMs, noopCopied: again.events },
       postgresCopyAlone: { medianMs: copyRef.medianMs, runsMs: copyRef.runsMs, rowsPerSecond: copyRowsPerSecond, syncRatio: copied / syncS / copyRowsPerSecond },
+      duckdbLoadAlone: { medianMs: duckLoad.medianMs, runsMs: duckLoad.runsMs, rowsPerSecond: duckLoadRowsPerSecond, syncRatio: copied / syncS / duckLoadRowsPerSecond },
       drlComparison: { duckdbMs: duck, postgresMs: pgT, rows: drlRows, speedup: pgT.medianMs / duck.medianMs },
     };
     await svc.close();

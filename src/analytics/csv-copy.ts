@@ -95,6 +95,12 @@ function csvColumns(columns: Array<[string, DuckDBType]>): string {
   return `{${columns.map(([name, type]) => `${sqlText(name)}: ${sqlText(type.toString())}`).join(", ")}}`;
 }
 
+/** read_csv over one file as Postgres's COPY … (FORMAT csv) wrote it, with the columns declared. */
+export function csvSource(file: string, columns: Array<[string, DuckDBType]>): string {
+  return `read_csv(${sqlText(file)}, header = false, auto_detect = false, delim = ',', quote = '"',
+             escape = '"', nullstr = '', allow_quoted_nulls = false, columns = ${csvColumns(columns)})`;
+}
+
 /**
  * Copies the rows with id in (from, max id now] in ranges of `rangeSize` ids. After each range
  * is loaded, `done(c, lo, hi)` runs on the writer connection, in the same write (the sync repairs
@@ -116,7 +122,6 @@ export async function copyRangesViaCsv(
   if (top <= from) return result;
 
   const dir = scratchDir(store);
-  const columns = csvColumns(spec.columns);
   const insert = spec.insert ?? ((source: string) => `INSERT INTO ${spec.table} SELECT * FROM ${source}`);
   // One range into a file: resolves when the file is complete (the COPY has ended).
   const fetchRange = (lo: number, hi: number, file: string): Promise<void> => {
@@ -146,10 +151,7 @@ export async function copyRangesViaCsv(
         const settings = Object.entries(spec.loadSettings ?? {});
         for (const [name, value] of settings) await c.run(`SET ${name} = ${sqlText(value)}`);
         const r = await c
-          .run(
-            insert(`read_csv(${sqlText(file)}, header = false, auto_detect = false, delim = ',', quote = '"',
-             escape = '"', nullstr = '', allow_quoted_nulls = false, columns = ${columns})`),
-          )
+          .run(insert(csvSource(file, spec.columns)))
           .finally(async () => {
             for (const [name] of settings) await c.run(`RESET ${name}`);
           });

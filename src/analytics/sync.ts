@@ -19,7 +19,7 @@
 import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
 import { appendRows } from "./append.ts";
 import { ColumnBatch } from "./column-batch.ts";
-import { copyRangesViaCsv, removeStaleScratch } from "./csv-copy.ts";
+import { copyRangesViaCsv, csvSource, removeStaleScratch } from "./csv-copy.ts";
 import type { SievertDb } from "../db/client.ts";
 import { pgCopy, pgQuery, sqlText, type PgQuery, type PgRows } from "./pg-source.ts";
 export { appendRows };
@@ -170,6 +170,18 @@ INSERT INTO events
 SELECT c.event_id, c.object_id, o.study_id, o.device_id, o.modality,
        ${EVENT_CSV_COLUMNS.slice(2).map(([name]) => `c.${name}`).join(", ")}
 FROM ${source} c LEFT JOIN objects o ON o.object_id = c.object_id`;
+
+/**
+ * The statements the bulk copy from a Postgres server loads CSV files with (files as
+ * bulkCopyStatements writes them, objects first), each with its settings: the benchmark times
+ * DuckDB alone running them, the reference for DuckDB's part of the sync.
+ */
+export function bulkLoadStatements(files: { objects: string; events: string }): Array<{ sql: string; settings: Record<string, string> }> {
+  return [
+    { sql: `INSERT INTO objects SELECT * FROM ${csvSource(files.objects, OBJECT_COLUMNS)}`, settings: {} },
+    { sql: eventInsert(csvSource(files.events, EVENT_CSV_COLUMNS)), settings: EVENT_LOAD_SETTINGS },
+  ];
+}
 
 async function getState(c: DuckDBConnection, name: string): Promise<number> {
   const r = await c.runAndReadAll("SELECT value FROM sync_state WHERE name = $name", { name });
