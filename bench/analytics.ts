@@ -29,7 +29,7 @@ import { answerRows } from "../src/analytics/export.ts";
 import { AnalyticsStore } from "../src/analytics/store.ts";
 import { rebuildDoseValues } from "../src/analytics/dose-values.ts";
 import { questionParams, questionSql } from "../src/analytics/questions.ts";
-import { readCopy, type PostgresJsLike } from "../src/analytics/pg-source.ts";
+import { readCopy, sqlText, type PostgresJsLike } from "../src/analytics/pg-source.ts";
 import { bulkCopyStatements, bulkLoadStatements, roundedPhases, type SyncPhases } from "../src/analytics/sync.ts";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -271,7 +271,7 @@ export async function runAnalyticsSection(options: AnalyticsSectionOptions = {})
         const t0 = performance.now();
         await store.write(async (c) => {
           for (const load of bulkLoadStatements(csvFiles)) {
-            for (const [name, value] of Object.entries(load.settings)) await c.run(`SET ${name} = '${value}'`);
+            for (const [name, value] of Object.entries(load.settings)) await c.run(`SET ${name} = ${sqlText(value)}`);
             await c.run(load.sql);
             for (const name of Object.keys(load.settings)) await c.run(`RESET ${name}`);
           }

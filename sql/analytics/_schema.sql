@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 -- together (measured, 1M rows: the former 20 columns 1.7–2.7 s of CPU, the same without trust,
 -- exam, age band, quantity, phantom and level 0.6–0.9 s; 16 columns 0.9–1.1 s, without trust,
 -- exam and modality 0.30–0.36 s). The questions filter on trust, exam and modality by joining
--- the matching groups (drl-comparison.sql), which is as fast as comparing text per row.
+-- the matching groups (drl-comparison.sql says what that costs against text in every row).
 --   group_key    : dose_groups' code for (trust, device, modality, standard exam, age band,
 --                  quantity), negative for exams not mapped to a standard exam
 --   phantom_code : dose_phantoms' code for phantom (NULL: no phantom)

@@ -17,9 +17,11 @@
 -- _schema.sql) where that is the same number, and by count(DISTINCT) for the rest.
 --
 -- The filters on trust, device, exam and modality select groups (dose_groups, a few thousand
--- rows), which the values are joined to: the value rows hold no text (_schema.sql). Measured over
--- 10M values: as fast as comparing text per row unfiltered, 1.3–1.7× faster filtered; an IN
--- (subquery) instead of the join was 1.3× slower unfiltered.
+-- rows), which the values are joined to: the value rows hold no text (_schema.sql), which made
+-- the sync's dose values build 1.4× faster. Against text in every row compared per row
+-- (measured, the same values, alternated): over 10M values unfiltered the same, filtered
+-- 1.3–1.7× faster; over 50M unfiltered 1.54–1.62 → 1.67–1.84 s, by exam 0.86–0.97 → 0.68–0.72 s.
+-- An IN (subquery) instead of the join was 1.3× slower unfiltered.
 WITH keys AS (
   SELECT group_key FROM dose_groups
   WHERE group_key > 0 -- mapped to a standard exam
