@@ -47,6 +47,13 @@ const VERSION_5_DOSE_VALUE_ROWS = `CREATE TABLE dose_value_rows (
   patient_age_years DOUBLE, exam_code VARCHAR, value DOUBLE, event_id INTEGER, sop_instance_uid VARCHAR,
   group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER, period_month INTEGER)`;
 
+/** A table's column names in the analytics copy, in order. */
+async function columnsOf(svc: AnalyticsService, table: string): Promise<unknown[]> {
+  return svc.store.read(async (c) =>
+    (await c.runAndReadAll("SELECT column_name FROM duckdb_columns() WHERE table_name = $t ORDER BY column_index", { t: table })).getRowsJS().map((r) => r[0]),
+  );
+}
+
 describe("analytics copy made by an older copy version", () => {
   it("gets the coded dose_value_rows on open and the same answers as a fresh copy after the next sync", async () => {
     const path = join(dir, "analytics.duckdb");
@@ -66,9 +73,7 @@ describe("analytics copy made by an older copy version", () => {
 
     svc = await AnalyticsService.open(opened.db, { path });
     try {
-      const columns = await svc.store.read(async (c) =>
-        (await c.runAndReadAll("SELECT column_name FROM duckdb_columns() WHERE table_name = 'dose_value_rows' ORDER BY column_index")).getRowsJS().map((r) => r[0]),
-      );
+      const columns = await columnsOf(svc, "dose_value_rows");
       expect(columns).not.toContain("level");
       expect(columns).toContain("group_key");
       const again = await svc.sync();
@@ -99,9 +104,7 @@ describe("analytics copy made by an older copy version", () => {
 
     svc = await AnalyticsService.open(opened.db, { path });
     try {
-      const columns = await svc.store.read(async (c) =>
-        (await c.runAndReadAll("SELECT column_name FROM duckdb_columns() WHERE table_name = 'events' ORDER BY column_index")).getRowsJS().map((r) => r[0]),
-      );
+      const columns = await columnsOf(svc, "events");
       expect(columns).not.toContain("acquisition_type");
       expect(columns).toContain("is_localiser");
       const again = await svc.sync();
@@ -131,12 +134,8 @@ describe("analytics copy made by an older copy version", () => {
 
     svc = await AnalyticsService.open(opened.db, { path });
     try {
-      const columns = async (table: string) =>
-        svc.store.read(async (c) =>
-          (await c.runAndReadAll("SELECT column_name FROM duckdb_columns() WHERE table_name = $t ORDER BY column_index", { t: table })).getRowsJS().map((r) => r[0]),
-        );
-      expect(await columns("dose_groups")).toContain("modality");
-      expect(await columns("dose_value_rows")).not.toContain("trust_ods");
+      expect(await columnsOf(svc, "dose_groups")).toContain("modality");
+      expect(await columnsOf(svc, "dose_value_rows")).not.toContain("trust_ods");
       const again = await svc.sync();
       expect(again.objects).toBe(first.objects); // copied again from the start
       expect((await answerRows(svc.store, "drl-comparison", { modality: "CT" })).rows).toEqual(fresh);
