@@ -46,7 +46,7 @@ describe("sync", () => {
   it("copies every object and event once", async () => {
     const st = await svc.status();
     const pgEvents = await opened.db.execute(sql`select count(*)::int as n from irradiation_events`);
-    const n = ((pgEvents as unknown as { rows?: Array<{ n: number }> }).rows ?? (pgEvents as unknown as Array<{ n: number }>))[0]!.n;
+    const n = Number(pgRows(pgEvents)[0]!.n);
     expect(st.events).toBe(n);
     expect(st.objects).toBe(fx.exams.length);
     expect(st.exam_instances).toBe(fx.exams.length);
