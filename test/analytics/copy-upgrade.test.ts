@@ -54,6 +54,19 @@ async function columnsOf(svc: AnalyticsService, table: string): Promise<unknown[
   );
 }
 
+/**
+ * Turns the file behind svc into what an older copy version left (the statements replace its
+ * tables), marks it with that version, and opens it again: the service a newer Sievert starts with.
+ */
+async function reopenAsVersion(svc: AnalyticsService, path: string, version: string, older: string[]): Promise<AnalyticsService> {
+  await svc.store.write(async (c) => {
+    for (const statement of older) await c.run(statement);
+    await c.run("UPDATE sync_state SET value = $v WHERE name = 'copy_version'", { v: version });
+  });
+  await svc.close();
+  return AnalyticsService.open(opened.db, { path });
+}
+
 describe("analytics copy made by an older copy version", () => {
   it("gets the coded dose_value_rows on open and the same answers as a fresh copy after the next sync", async () => {
     const path = join(dir, "analytics.duckdb");
@@ -62,16 +75,12 @@ describe("analytics copy made by an older copy version", () => {
     const fresh = (await answerRows(svc.store, "drl-comparison", {})).rows;
     const freshValues = Number(await svc.store.read(async (c) => (await c.runAndReadAll("SELECT count(*) FROM dose_values")).getRowsJS()[0]![0]));
     expect(fresh.length).toBeGreaterThan(0);
-    // turn the file into what version 3 left: the wide table, with a row in it, and its version
-    await svc.store.write(async (c) => {
-      await c.run("DROP TABLE dose_value_rows");
-      await c.run(VERSION_3_DOSE_VALUE_ROWS);
-      await c.run("INSERT INTO dose_value_rows (level, study_id, value) VALUES ('exam', 1, 123.0)");
-      await c.run("UPDATE sync_state SET value = '3' WHERE name = 'copy_version'");
-    });
-    await svc.close();
-
-    svc = await AnalyticsService.open(opened.db, { path });
+    // what version 3 left: the wide table, with a row in it
+    svc = await reopenAsVersion(svc, path, "3", [
+      "DROP TABLE dose_value_rows",
+      VERSION_3_DOSE_VALUE_ROWS,
+      "INSERT INTO dose_value_rows (level, study_id, value) VALUES ('exam', 1, 123.0)",
+    ]);
     try {
       const columns = await columnsOf(svc, "dose_value_rows");
       expect(columns).not.toContain("level");
@@ -95,14 +104,7 @@ describe("analytics copy made by an older copy version", () => {
     expect(fresh.length).toBeGreaterThan(0);
     // what version 4 left: events with the event's date and time, target region, acquisition type
     // and exposure time, which a positional load of the current columns would misplace
-    await svc.store.write(async (c) => {
-      await c.run("DROP TABLE events");
-      await c.run(VERSION_4_EVENTS);
-      await c.run("UPDATE sync_state SET value = '4' WHERE name = 'copy_version'");
-    });
-    await svc.close();
-
-    svc = await AnalyticsService.open(opened.db, { path });
+    svc = await reopenAsVersion(svc, path, "4", ["DROP TABLE events", VERSION_4_EVENTS]);
     try {
       const columns = await columnsOf(svc, "events");
       expect(columns).not.toContain("acquisition_type");
@@ -123,16 +125,7 @@ describe("analytics copy made by an older copy version", () => {
     const fresh = (await answerRows(svc.store, "drl-comparison", { modality: "CT" })).rows;
     expect(fresh.length).toBeGreaterThan(0);
     // what version 5 left: groups without their modality, value rows with trust, exam and modality
-    await svc.store.write(async (c) => {
-      await c.run("DROP TABLE dose_groups");
-      await c.run(VERSION_5_DOSE_GROUPS);
-      await c.run("DROP TABLE dose_value_rows");
-      await c.run(VERSION_5_DOSE_VALUE_ROWS);
-      await c.run("UPDATE sync_state SET value = '5' WHERE name = 'copy_version'");
-    });
-    await svc.close();
-
-    svc = await AnalyticsService.open(opened.db, { path });
+    svc = await reopenAsVersion(svc, path, "5", ["DROP TABLE dose_groups", VERSION_5_DOSE_GROUPS, "DROP TABLE dose_value_rows", VERSION_5_DOSE_VALUE_ROWS]);
     try {
       expect(await columnsOf(svc, "dose_groups")).toContain("modality");
       expect(await columnsOf(svc, "dose_value_rows")).not.toContain("trust_ods");
