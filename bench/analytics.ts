@@ -26,10 +26,10 @@ import postgres from "postgres";
 import { openDatabase } from "../src/db/client.ts";
 import { AnalyticsService } from "../src/analytics/service.ts";
 import { answerRows } from "../src/analytics/export.ts";
-import { AnalyticsStore } from "../src/analytics/store.ts";
+import { AnalyticsStore, withSettings } from "../src/analytics/store.ts";
 import { rebuildDoseValues } from "../src/analytics/dose-values.ts";
 import { questionParams, questionSql } from "../src/analytics/questions.ts";
-import { readCopy, sqlText, type PostgresJsLike } from "../src/analytics/pg-source.ts";
+import { readCopy, type PostgresJsLike } from "../src/analytics/pg-source.ts";
 import { bulkCopyStatements, bulkLoadStatements, roundedPhases, type SyncPhases } from "../src/analytics/sync.ts";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -270,11 +270,7 @@ export async function runAnalyticsSection(options: AnalyticsSectionOptions = {})
       try {
         const t0 = performance.now();
         await store.write(async (c) => {
-          for (const load of bulkLoadStatements(csvFiles)) {
-            for (const [name, value] of Object.entries(load.settings)) await c.run(`SET ${name} = ${sqlText(value)}`);
-            await c.run(load.sql);
-            for (const name of Object.keys(load.settings)) await c.run(`RESET ${name}`);
-          }
+          for (const load of bulkLoadStatements(csvFiles)) await withSettings(c, load.settings, () => c.run(load.sql));
         });
         loadRunsMs.push(performance.now() - t0);
       } finally {

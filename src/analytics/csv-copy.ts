@@ -18,7 +18,7 @@ import type { Readable } from "node:stream";
 import type { DuckDBConnection, DuckDBType } from "@duckdb/node-api";
 import type { PgCopy, PgQuery } from "./pg-source.ts";
 import { sqlText } from "./pg-source.ts";
-import type { AnalyticsStore } from "./store.ts";
+import { withSettings, type AnalyticsStore } from "./store.ts";
 
 export interface CsvCopySpec {
   /** DuckDB table the rows go to; its columns are `columns`, in order. */
@@ -148,13 +148,7 @@ export async function copyRangesViaCsv(
       const [lo, hi] = ranges[k]!;
       await store.write(async (c) => {
         const t = performance.now();
-        const settings = Object.entries(spec.loadSettings ?? {});
-        for (const [name, value] of settings) await c.run(`SET ${name} = ${sqlText(value)}`);
-        const r = await c
-          .run(insert(csvSource(file, spec.columns)))
-          .finally(async () => {
-            for (const [name] of settings) await c.run(`RESET ${name}`);
-          });
+        const r = await withSettings(c, spec.loadSettings ?? {}, () => c.run(insert(csvSource(file, spec.columns))));
         result.loadMs += performance.now() - t;
         result.copied += Number(r.rowsChanged);
         await done(c, lo, hi);

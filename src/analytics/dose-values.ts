@@ -5,11 +5,23 @@
  * mapped: by the sync, and by remapping for the studies whose standard exam changed.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { readSql, statements } from "./store.ts";
+import { readSql, statements, withSettings } from "./store.ts";
+
+/**
+ * The INSERT of the value rows keeps each join's build side as written (the exam instances, the
+ * first events, the groups: never the larger side). DuckDB estimates the touched events far too
+ * low and built its hash table on the events joined to their first event (every column of 800k
+ * rows) rather than on the 200k exam instances (measured, 1M events: that join 280–340 → 107–153
+ * ms, the statement 0.80–0.85 → 0.72–0.81 s).
+ */
+const VALUE_ROWS_SETTINGS = { disabled_optimizers: "build_side_probe_side" };
 
 let buildStatements: string[] | null = null;
 
 export async function rebuildDoseValues(c: DuckDBConnection): Promise<void> {
   buildStatements ??= statements(readSql("_build_dose_values.sql"));
-  for (const s of buildStatements) await c.run(s);
+  for (const s of buildStatements) {
+    if (s.startsWith("INSERT INTO dose_value_rows")) await withSettings(c, VALUE_ROWS_SETTINGS, () => c.run(s));
+    else await c.run(s);
+  }
 }

@@ -8,11 +8,26 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from "@duckdb/node-api";
 import { loadReferenceData, QUANTITY_UNITS, type ReferenceData } from "./reference-data.ts";
+import { sqlText } from "./pg-source.ts";
 
 export const SQL_DIR = new URL("../../sql/analytics/", import.meta.url);
 
 export function readSql(name: string): string {
   return readFileSync(new URL(name, SQL_DIR), "utf8");
+}
+
+/**
+ * Runs `fn` on `c` with DuckDB settings SET for it alone and RESET afterwards, whether it
+ * succeeds or fails (the writer connection is shared by every later write).
+ */
+export async function withSettings<T>(c: DuckDBConnection, settings: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const names = Object.keys(settings);
+  for (const name of names) await c.run(`SET ${name} = ${sqlText(settings[name]!)}`);
+  try {
+    return await fn();
+  } finally {
+    for (const name of names) await c.run(`RESET ${name}`);
+  }
 }
 
 /** Splits a file of statements on `;` at line ends (our SQL files have no `;` inside strings). */
