@@ -4,9 +4,10 @@
  * Information (0002,0002), read here with a few lines of code so that choosing the files does
  * not depend on either of the readers being measured.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
 import { PROJECT_ROOT } from "./env.ts";
+import { filesUnder } from "../test/helpers/files.ts";
 
 export const CORPUS_DIR = resolve(PROJECT_ROOT, "../shared/rdsr-corpus");
 export const SR_SOP_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88.";
@@ -36,7 +37,7 @@ export function loadCorpus(dir: string = CORPUS_DIR): Corpus | null {
   const rdsrs: CorpusFile[] = [];
   const unreadable: string[] = [];
   let otherCount = 0;
-  for (const path of walk(dir)) {
+  for (const path of filesUnder(dir)) {
     if (/\.(md|json|txt)$/i.test(path)) continue;
     const bytes = new Uint8Array(readFileSync(path));
     const name = relative(dir, path).split("\\").join("/");
@@ -47,16 +48,6 @@ export function loadCorpus(dir: string = CORPUS_DIR): Corpus | null {
   }
   rdsrs.sort((a, b) => a.name.localeCompare(b.name));
   return { dir, rdsrs, otherCount, unreadable, totalBytes: rdsrs.reduce((a, f) => a + f.bytes.byteLength, 0) };
-}
-
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir).sort()) {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) out.push(...walk(path));
-    else out.push(path);
-  }
-  return out;
 }
 
 /** VRs whose explicit-VR header has a 2-byte reserved field and a 4-byte length. */

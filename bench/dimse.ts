@@ -21,7 +21,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,23 +37,15 @@ import * as dbSchema from "../src/db/schema.ts";
 import { doseObjects } from "../src/db/schema.ts";
 import { loadAeTrustTable, startDimseServer } from "../src/dimse/index.ts";
 import { sourceState } from "./env.ts";
+import { filesUnder, isDcm } from "../test/helpers/files.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const UID = /2\.25\.\d{20,}/g;
 const KEY = Buffer.alloc(32, 0x42);
 
-function listDcm(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const p = join(dir, n);
-      return statSync(p).isDirectory() ? listDcm(p) : n.endsWith(".dcm") ? [p] : [];
-    });
-}
-
 /** `count` unique objects split over `parts` directories; variant numbers start at `first`. */
 export function makeInput(outDir: string, count: number, parts: number, first: number): { dirs: string[]; bytes: number } {
-  const sources = listDcm(join(ROOT, "sample-rdsr")).map((p) => readFileSync(p).toString("latin1"));
+  const sources = filesUnder(join(ROOT, "sample-rdsr"), isDcm).map((p) => readFileSync(p).toString("latin1"));
   const dirs = Array.from({ length: parts }, (_, i) => join(outDir, `part${i}`));
   for (const d of dirs) mkdirSync(d, { recursive: true });
   let bytes = 0;

@@ -35,6 +35,7 @@ import { sql } from "drizzle-orm";
 import { createApp } from "../src/api/app.ts";
 import { loadConfig } from "../src/config/index.ts";
 import { openDatabase } from "../src/db/client.ts";
+import { filesUnder, isDcm } from "../test/helpers/files.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const STOW_DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -83,19 +84,9 @@ function latin1(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 }
 
-function listDcm(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...listDcm(p));
-    else if (e.name.endsWith(".dcm")) out.push(p);
-  }
-  return out.sort();
-}
-
 /** N unique objects: the sample set, then same-length UID variants of it. */
 export function buildStowInput(n: number): { files: InputFile[]; baseObjects: number } {
-  const base = listDcm(join(ROOT, "sample-rdsr")).map((p) => ({ name: p.slice(ROOT.length + 1), bytes: new Uint8Array(readFileSync(p)) }));
+  const base = filesUnder(join(ROOT, "sample-rdsr"), isDcm).map((p) => ({ name: p.slice(ROOT.length + 1), bytes: new Uint8Array(readFileSync(p)) }));
   if (base.length === 0) throw new Error("sample-rdsr/ has no .dcm files (run `npx sievert synth --out sample-rdsr --seed 1`)");
   const texts = base.map((b) => latin1(b.bytes));
   const owner = new Map<string, number>();

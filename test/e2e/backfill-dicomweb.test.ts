@@ -6,9 +6,7 @@
  * a re-run retrieves nothing; an unreachable server is named.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, statSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { join } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
@@ -21,18 +19,9 @@ import { ingestBytes } from "../../src/ingest/index.ts";
 import { CORPUS_DIR, corpusAvailable, corpusFile } from "../helpers/corpus.ts";
 import { openTestDatabase, TEST_KEY } from "../helpers/db.ts";
 import { splitPart10 } from "../dimse/dcmtk.ts";
+import { filesUnder, notNotes } from "../helpers/files.ts";
 
 const ready = corpusAvailable();
-
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...listFiles(path));
-    else if (!/\.(md|json)$/i.test(name)) out.push(path);
-  }
-  return out;
-}
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
@@ -45,7 +34,7 @@ describe.skipIf(!ready)("sievert backfill from a DICOMweb server (Sievert's own 
 
   beforeAll(async () => {
     pacs = await openTestDatabase();
-    for (const file of listFiles(CORPUS_DIR)) {
+    for (const file of filesUnder(CORPUS_DIR, notNotes)) {
       const bytes = corpusFile(file.slice(CORPUS_DIR.length + 1));
       let sopClassUid: string;
       try {

@@ -6,7 +6,7 @@
  * unreachable peer and a refused association. Without dcmtk: CI=true fails, otherwise skips.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,7 @@ import { DOSE_SR_CLASSES } from "../../src/dimse/index.ts";
 import { CORPUS_DIR, corpusAvailable, corpusFile } from "../helpers/corpus.ts";
 import { openTestDatabase, TEST_KEY } from "../helpers/db.ts";
 import { readPart10, runTool } from "../dimse/dcmtk.ts";
+import { filesUnder, notNotes } from "../helpers/files.ts";
 
 function dcmqrscpAvailable(): boolean {
   const ok = ["dcmqrscp", "storescu"].every((tool) => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0);
@@ -66,20 +67,10 @@ function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   });
 }
 
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...listFiles(path));
-    else if (!/\.(md|json)$/i.test(name)) out.push(path);
-  }
-  return out;
-}
-
 /** SOP Instance UIDs of the corpus's dose SRs (SR classes, parsed as a dose report), by study date. */
 function corpusDoseSrs(): Map<string, string> {
   const out = new Map<string, string>();
-  for (const file of listFiles(CORPUS_DIR)) {
+  for (const file of filesUnder(CORPUS_DIR, notNotes)) {
     let sopClassUid: string;
     try {
       sopClassUid = readPart10(file).sopClassUid;

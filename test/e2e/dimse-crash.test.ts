@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
@@ -20,19 +20,11 @@ import { doseObjects } from "../../src/db/schema.ts";
 import { PROJECT_ROOT } from "../helpers/corpus.ts";
 import { TEST_KEY } from "../helpers/db.ts";
 import { dcmtkAvailable, parseStorescuOutput, runTool } from "../dimse/dcmtk.ts";
+import { filesUnder, isDcm } from "../helpers/files.ts";
 
 const ready = dcmtkAvailable();
 const COPIES = 4; // × the 81 committed sample objects
 const UID = /2\.25\.\d{20,}/g;
-
-function listDcm(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const p = join(dir, n);
-      return statSync(p).isDirectory() ? listDcm(p) : n.endsWith(".dcm") ? [p] : [];
-    });
-}
 
 /**
  * Unique objects from the committed synthetic samples (sample-rdsr/, made by src/synth):
@@ -41,7 +33,7 @@ function listDcm(dir: string): string[] {
  */
 function makeObjects(outDir: string): Map<string, string> {
   const files = new Map<string, string>();
-  const sources = listDcm(join(PROJECT_ROOT, "sample-rdsr"));
+  const sources = filesUnder(join(PROJECT_ROOT, "sample-rdsr"), isDcm);
   for (let copy = 1; copy <= COPIES; copy++) {
     const suffix = `9${String(copy).padStart(2, "0")}`;
     const dir = join(outDir, `copy${copy}`);

@@ -6,7 +6,7 @@
  * with 0xC000 and quarantined with its reason; a 50 MB CT image is received without its pixel
  * data ever being buffered.
  */
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { setFlagsFromString } from "node:v8";
@@ -23,6 +23,7 @@ import { CORPUS_DIR, corpusAvailable } from "../helpers/corpus.ts";
 import { openTestDatabase, resetTestDatabase, TEST_KEY } from "../helpers/db.ts";
 import { part10 as writePart10, type Item } from "../dicom/part10.ts";
 import { dcmtkAvailable, parseStorescuOutput, quietLogger, readPart10, runTool, sendRawCStore } from "../dimse/dcmtk.ts";
+import { filesUnder, notNotes } from "../helpers/files.ts";
 
 const ready = dcmtkAvailable() && corpusAvailable();
 const AE = "SIEVERT";
@@ -31,16 +32,6 @@ const AE = "SIEVERT";
 function collector(): () => void {
   setFlagsFromString("--expose-gc");
   return runInNewContext("gc") as () => void;
-}
-
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...listFiles(path));
-    else out.push(path);
-  }
-  return out;
 }
 
 describe.skipIf(!ready)("DIMSE C-STORE SCP end to end (dcmtk storescu → Sievert)", () => {
@@ -115,7 +106,7 @@ describe.skipIf(!ready)("DIMSE C-STORE SCP end to end (dcmtk storescu → Siever
       else if (report.kind === "not-dose") notDose.add(report.sopInstanceUid!);
       else expectedDose.add(report.sopInstanceUid!);
     }
-    const dicomFiles = listFiles(CORPUS_DIR).filter((f) => !/\.(md|json)$/i.test(f));
+    const dicomFiles = filesUnder(CORPUS_DIR, notNotes);
     // storescu skips only what dcmtk cannot read (reported; see the test report for which).
     const skippedDicom = ignored.filter((f) => !/\.(md|json)$/i.test(f)).map((f) => relative(CORPUS_DIR, f));
     if (skippedDicom.length > 0) console.info(`storescu could not read (not sent): ${skippedDicom.join(", ")}`);
