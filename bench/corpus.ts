@@ -37,8 +37,7 @@ export function loadCorpus(dir: string = CORPUS_DIR): Corpus | null {
   const rdsrs: CorpusFile[] = [];
   const unreadable: string[] = [];
   let otherCount = 0;
-  for (const path of filesUnder(dir)) {
-    if (/\.(md|json|txt)$/i.test(path)) continue;
+  for (const path of filesUnder(dir, (name) => !/\.(md|json|txt)$/i.test(name))) {
     const bytes = new Uint8Array(readFileSync(path));
     const name = relative(dir, path).split("\\").join("/");
     const sopClassUid = metaSopClassUid(bytes);
