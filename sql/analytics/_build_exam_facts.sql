@@ -1,7 +1,9 @@
 -- Rebuilds exam_facts for the studies in temp table `touched(study_id)` (support step of the
 -- sync, not a question). DLP per complete examination = sum of the event DLPs (localisers
 -- included, domain.md §3.2); DAP is converted from Gy·m² to Gy·cm² (× 10 000); activity is
--- the dose object's administered activity (report totals). The rows go to temp table
+-- the dose object's administered activity (report totals). first_value_event_id is the lowest
+-- event id among the instance's event-level dose values (the conditions of the `ev` rows in
+-- _build_dose_values.sql, which marks that value as the exam's first). The rows go to temp table
 -- new_exam_facts, shaped as exam_facts with the mapping empty; the sync maps their standard exam
 -- and inserts them (exam-map-apply.ts, insertMappedExamFacts).
 DELETE FROM exam_facts WHERE study_id IN (SELECT study_id FROM touched);
@@ -24,6 +26,8 @@ WITH o AS (
          sum(dlp_mgycm) AS dlp_total_mgycm,
          sum(dap_gym2) * 10000 AS dap_total_gycm2,
          sum(agd_mgy) AS agd_total_mgy,
+         min(event_id) FILTER (WHERE (modality = 'CT' AND NOT is_localiser AND ctdivol_mgy IS NOT NULL)
+                                  OR (modality = 'MG' AND agd_mgy IS NOT NULL)) AS first_value_event_id,
          min(phantom) AS phantom_lo, max(phantom) AS phantom_hi,
          min(protocol) FILTER (WHERE NOT is_localiser) AS protocol_lo,
          max(protocol) FILTER (WHERE NOT is_localiser) AS protocol_hi,
@@ -38,11 +42,11 @@ WITH o AS (
   FROM events SEMI JOIN (SELECT study_id, device_id, modality FROM e1 WHERE several) USING (study_id, device_id, modality)
   GROUP BY study_id, device_id, modality
 ), e AS (
-  SELECT study_id, device_id, modality, n_events, dlp_total_mgycm, dap_total_gycm2, agd_total_mgy,
+  SELECT study_id, device_id, modality, n_events, dlp_total_mgycm, dap_total_gycm2, agd_total_mgy, first_value_event_id,
          phantom_lo AS ct_phantoms, protocol_lo AS protocols
   FROM e1 WHERE NOT several
   UNION ALL
-  SELECT study_id, device_id, modality, n_events, dlp_total_mgycm, dap_total_gycm2, agd_total_mgy, l.ct_phantoms, l.protocols
+  SELECT study_id, device_id, modality, n_events, dlp_total_mgycm, dap_total_gycm2, agd_total_mgy, first_value_event_id, l.ct_phantoms, l.protocols
   FROM e1 JOIN lists l USING (study_id, device_id, modality)
 )
 SELECT o.study_id, o.device_id, o.modality, o.trust_ods, o.study_date,
@@ -50,7 +54,7 @@ SELECT o.study_id, o.device_id, o.modality, o.trust_ods, o.study_date,
        coalesce(b.band, 'adult') AS age_band, o.patient_age_years IS NOT NULL AS age_known,
        o.description, nullif(e.protocols, ''), o.n_objects, coalesce(e.n_events, 0),
        e.dlp_total_mgycm, nullif(e.ct_phantoms, ''), e.dap_total_gycm2, e.agd_total_mgy,
-       o.activity_mbq, o.first_sop,
+       o.activity_mbq, o.first_sop, e.first_value_event_id,
        NULL, NULL, NULL
 FROM o
 LEFT JOIN e USING (study_id, device_id, modality)

@@ -32,12 +32,15 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS compression_thickness_mm DOUBLE;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS laterality VARCHAR;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS view_position VARCHAR;
 -- One row per exam instance: study × device × modality (a PET-CT study gives a CT and an NM row).
+-- first_value_event_id: the lowest event id among the instance's event-level dose values (CT
+-- sequences with a CTDIvol, MG views with an AGD), which the dose values mark as the exam's
+-- first (_build_dose_values.sql); copy version 7.
 CREATE TABLE IF NOT EXISTS exam_facts (
   study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE,
   patient_sex VARCHAR, patient_age_years DOUBLE, patient_weight_kg DOUBLE, age_band VARCHAR, age_known BOOLEAN,
   description VARCHAR, protocols VARCHAR, n_objects INTEGER, n_events INTEGER,
   dlp_total_mgycm DOUBLE, ct_phantoms VARCHAR, dap_total_gycm2 DOUBLE, agd_total_mgy DOUBLE,
-  activity_mbq DOUBLE, first_sop VARCHAR,
+  activity_mbq DOUBLE, first_sop VARCHAR, first_value_event_id INTEGER,
   exam_code VARCHAR, map_rule VARCHAR, map_version VARCHAR
 );
 -- dose_values in long form, materialised by the sync for the studies it touches (built by

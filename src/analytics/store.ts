@@ -47,7 +47,7 @@ export function statements(sqlText: string): string[] {
  * version 6 left every text column out of dose_value_rows, with the modality in dose_groups),
  * so the next sync rebuilds it once.
  */
-export const COPY_VERSION = "6";
+export const COPY_VERSION = "7";
 
 export interface StoreOptions {
   /** File path, or ":memory:" (tests). */
@@ -150,9 +150,10 @@ export class AnalyticsStore {
 }
 
 /**
- * A file made by another copy version may hold events, dose_value_rows or dose_groups in another
+ * A file made by another copy version may hold events, exam_facts, dose_value_rows or dose_groups in another
  * shape (version 3 had the group's names as text in dose_value_rows, version 4 more columns in
- * events, version 5 trust, exam and modality in dose_value_rows and no modality in dose_groups),
+ * events, version 5 trust, exam and modality in dose_value_rows and no modality in dose_groups,
+ * version 6 no first value event in exam_facts),
  * which CREATE TABLE IF NOT EXISTS would keep: they are dropped so that _schema.sql
  * creates the current ones. Their rows are copied or derived data; the sync sees the other copy
  * version and rebuilds the whole copy.
@@ -164,6 +165,7 @@ async function dropStaleCopyTables(c: DuckDBConnection): Promise<void> {
   const version = r.getRowsJS()[0]?.[0];
   if (version === undefined || version === COPY_VERSION) return;
   await c.run("DROP TABLE IF EXISTS events");
+  await c.run("DROP TABLE IF EXISTS exam_facts");
   await c.run("DROP TABLE IF EXISTS dose_value_rows");
   await c.run("DROP TABLE IF EXISTS dose_groups");
 }
