@@ -111,6 +111,11 @@ export async function generatePostgres(sql: postgres.Sql, n: number): Promise<vo
   // hint bits set (by autovacuum or earlier reads); rows bulk-loaded a second earlier do not, and
   // the first read of each page would pay for setting them (and write the page) inside the timing.
   await sql.unsafe("VACUUM ANALYZE");
+  // …and their WAL long since checkpointed: generating them and the VACUUM write more WAL than
+  // max_wal_size (1 GB by default), and the checkpoint that triggers would otherwise flush the
+  // dirty pages during the timed syncs, on the same two cores (as in repeats.ts). Needs a
+  // superuser or pg_checkpoint; skipped otherwise.
+  await sql.unsafe("CHECKPOINT").catch((err: unknown) => console.log(`analytics: no CHECKPOINT (${err instanceof Error ? err.message : String(err)})`));
 }
 
 /** The DRL comparison on Postgres alone: exam DLP and sequence CTDIvol quartiles per trust × device × description × age band. */
