@@ -9,8 +9,8 @@
 -- exam_first marks one value per exam instance × quantity (the exam-level row, or the event with
 -- the lowest id, exam_facts.first_value_event_id: found while exam_facts aggregates the events
 -- rather than by grouping them again here; measured, 1M events, this statement's CPU
--- 1.26–1.51 → 1.0–1.26 s) and is NULL for every value of a study with more than one exam instance on the
--- same device, where only count(DISTINCT study_id) counts exams right.
+-- 1.26–1.51 → 1.0–1.26 s) and is NULL for every value of a study with more than one exam
+-- instance on the same device, where only count(DISTINCT study_id) counts exams right.
 -- Group keys are new codes for new (trust, device, modality, exam, age band, quantity)
 -- combinations, negative when the exam is not mapped (exam_code NULL); phantom codes likewise for
 -- new phantoms. A value row holds the group key, not the group's names (_schema.sql says why).

@@ -44,8 +44,9 @@ export function statements(sqlText: string): string[] {
  * laterality, view; version 3 the stored dose values: dose_value_rows, dose_groups and
  * dose_phantoms; version 4 gave dose_value_rows group and phantom codes for the names of age
  * band, quantity and phantom; version 5 left out of events the columns no question reads;
- * version 6 left every text column out of dose_value_rows, with the modality in dose_groups),
- * so the next sync rebuilds it once.
+ * version 6 left every text column out of dose_value_rows, with the modality in dose_groups;
+ * version 7 gave exam_facts each exam instance's first value event), so the next sync rebuilds
+ * it once.
  */
 export const COPY_VERSION = "7";
 
@@ -150,13 +151,13 @@ export class AnalyticsStore {
 }
 
 /**
- * A file made by another copy version may hold events, exam_facts, dose_value_rows or dose_groups in another
- * shape (version 3 had the group's names as text in dose_value_rows, version 4 more columns in
- * events, version 5 trust, exam and modality in dose_value_rows and no modality in dose_groups,
- * version 6 no first value event in exam_facts),
- * which CREATE TABLE IF NOT EXISTS would keep: they are dropped so that _schema.sql
- * creates the current ones. Their rows are copied or derived data; the sync sees the other copy
- * version and rebuilds the whole copy.
+ * A file made by another copy version may hold events, exam_facts, dose_value_rows or
+ * dose_groups in another shape (version 3 had the group's names as text in dose_value_rows,
+ * version 4 more columns in events, version 5 trust, exam and modality in dose_value_rows and no
+ * modality in dose_groups, version 6 no first value event in exam_facts), which CREATE TABLE IF
+ * NOT EXISTS would keep: they are dropped so that _schema.sql creates the current ones. Their
+ * rows are copied or derived data; the sync sees the other copy version and rebuilds the whole
+ * copy.
  */
 async function dropStaleCopyTables(c: DuckDBConnection): Promise<void> {
   const hasState = await c.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'sync_state'");

@@ -1,7 +1,8 @@
 /**
  * Opening a DuckDB file made by an older copy version: the wide dose_value_rows of version 3
- * (group names as text), the wider events of version 4 and version 5's dose_groups without the
- * modality are replaced by the current tables,
+ * (group names as text), the wider events of version 4, version 5's dose_groups without the
+ * modality and version 6's exam_facts without each exam's first value event are replaced by the
+ * current tables,
  * and the next sync rebuilds the copy so that every answer is the same as from a fresh file.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -46,6 +47,13 @@ const VERSION_5_DOSE_VALUE_ROWS = `CREATE TABLE dose_value_rows (
   study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE, age_known BOOLEAN,
   patient_age_years DOUBLE, exam_code VARCHAR, value DOUBLE, event_id INTEGER, sop_instance_uid VARCHAR,
   group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER, period_month INTEGER)`;
+
+const VERSION_6_EXAM_FACTS = `CREATE TABLE exam_facts (
+  study_id INTEGER, device_id INTEGER, modality VARCHAR, trust_ods VARCHAR, study_date DATE,
+  patient_sex VARCHAR, patient_age_years DOUBLE, patient_weight_kg DOUBLE, age_band VARCHAR, age_known BOOLEAN,
+  description VARCHAR, protocols VARCHAR, n_objects INTEGER, n_events INTEGER,
+  dlp_total_mgycm DOUBLE, ct_phantoms VARCHAR, dap_total_gycm2 DOUBLE, agd_total_mgy DOUBLE,
+  activity_mbq DOUBLE, first_sop VARCHAR, exam_code VARCHAR, map_rule VARCHAR, map_version VARCHAR)`;
 
 /** A table's column names in the analytics copy, in order. */
 async function columnsOf(svc: AnalyticsService, table: string): Promise<unknown[]> {
@@ -132,6 +140,34 @@ describe("analytics copy made by an older copy version", () => {
       const again = await svc.sync();
       expect(again.objects).toBe(first.objects); // copied again from the start
       expect((await answerRows(svc.store, "drl-comparison", { modality: "CT" })).rows).toEqual(fresh);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it("a version 6 copy gets exam_facts with each exam's first value event on open, and the same answers after the next sync", async () => {
+    const path = join(dir, "analytics-v6.duckdb");
+    let svc = await AnalyticsService.open(opened.db, { path });
+    const first = await svc.sync();
+    const freshDrl = (await answerRows(svc.store, "drl-comparison", {})).rows;
+    const freshExams = (await answerRows(svc.store, "exams", {})).rows;
+    const freshFirsts = Number(await svc.store.read(async (c) => (await c.runAndReadAll("SELECT count(*) FROM dose_value_rows WHERE exam_first")).getRowsJS()[0]![0]));
+    expect(freshDrl.length).toBeGreaterThan(0);
+    // what version 6 left: exam_facts without first_value_event_id, with a row in it, which the
+    // positional insert of the current build would misplace
+    svc = await reopenAsVersion(svc, path, "6", [
+      "DROP TABLE exam_facts",
+      VERSION_6_EXAM_FACTS,
+      "INSERT INTO exam_facts (study_id, device_id, modality, exam_code) VALUES (1, 1, 'CT', 'CT_HEAD')",
+    ]);
+    try {
+      expect(await columnsOf(svc, "exam_facts")).toContain("first_value_event_id");
+      const again = await svc.sync();
+      expect(again.objects).toBe(first.objects); // copied again from the start
+      expect((await answerRows(svc.store, "drl-comparison", {})).rows).toEqual(freshDrl);
+      expect((await answerRows(svc.store, "exams", {})).rows).toEqual(freshExams);
+      const firsts = Number(await svc.store.read(async (c) => (await c.runAndReadAll("SELECT count(*) FROM dose_value_rows WHERE exam_first")).getRowsJS()[0]![0]));
+      expect(firsts).toBe(freshFirsts);
     } finally {
       await svc.close();
     }
