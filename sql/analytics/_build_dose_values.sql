@@ -51,7 +51,7 @@ WITH f AS (
   SELECT event_id, study_id, device_id, modality, ctdivol_mgy, agd_mgy, phantom
   FROM events
   WHERE study_id IN (SELECT study_id FROM touched)
-    AND ((modality = 'CT' AND NOT is_localiser AND ctdivol_mgy IS NOT NULL) OR (modality = 'MG' AND agd_mgy IS NOT NULL))
+    AND is_event_dose_value(modality, is_localiser, ctdivol_mgy, agd_mgy)
 ), x AS (
   SELECT 'exam' AS level, f.study_id, f.device_id, f.modality, f.trust_ods, f.study_date, f.age_band, f.age_known,
          f.patient_age_years, f.exam_code, 'dlp_mGycm' AS quantity, f.dlp_total_mgycm AS value, f.ct_phantoms AS phantom,

@@ -2,8 +2,8 @@
 -- sync, not a question). DLP per complete examination = sum of the event DLPs (localisers
 -- included, domain.md §3.2); DAP is converted from Gy·m² to Gy·cm² (× 10 000); activity is
 -- the dose object's administered activity (report totals). first_value_event_id is the lowest
--- event id among the instance's event-level dose values (the conditions of the `ev` rows in
--- _build_dose_values.sql, which marks that value as the exam's first). The rows go to temp table
+-- event id among the instance's event-level dose values (is_event_dose_value, _views.sql; the
+-- dose values mark that value as the exam's first). The rows go to temp table
 -- new_exam_facts, shaped as exam_facts with the mapping empty; the sync maps their standard exam
 -- and inserts them (exam-map-apply.ts, insertMappedExamFacts).
 DELETE FROM exam_facts WHERE study_id IN (SELECT study_id FROM touched);
@@ -26,8 +26,7 @@ WITH o AS (
          sum(dlp_mgycm) AS dlp_total_mgycm,
          sum(dap_gym2) * 10000 AS dap_total_gycm2,
          sum(agd_mgy) AS agd_total_mgy,
-         min(event_id) FILTER (WHERE (modality = 'CT' AND NOT is_localiser AND ctdivol_mgy IS NOT NULL)
-                                  OR (modality = 'MG' AND agd_mgy IS NOT NULL)) AS first_value_event_id,
+         min(event_id) FILTER (WHERE is_event_dose_value(modality, is_localiser, ctdivol_mgy, agd_mgy)) AS first_value_event_id,
          min(phantom) AS phantom_lo, max(phantom) AS phantom_hi,
          min(protocol) FILTER (WHERE NOT is_localiser) AS protocol_lo,
          max(protocol) FILTER (WHERE NOT is_localiser) AS protocol_hi,

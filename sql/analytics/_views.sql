@@ -8,6 +8,12 @@
 --   event level: ctdivol_mGy (CT, per sequence, localisers excluded), agd_mGy (MG, per view)
 -- A value's dose object is its event's object (event level) or the first SOP instance of its
 -- exam instance, exam_facts.first_sop (exam level): the questions that link to it join them.
+-- An event that carries an event-level dose value: a CT sequence with a CTDIvol (localisers
+-- excluded) or an MG view with an AGD. The dose values keep these events, and exam facts mark
+-- the lowest id among them as the exam's first value (_build_dose_values.sql,
+-- _build_exam_facts.sql): one definition, so the two agree.
+CREATE OR REPLACE MACRO is_event_dose_value(modality, is_localiser, ctdivol_mgy, agd_mgy) AS
+  (modality = 'CT' AND NOT is_localiser AND ctdivol_mgy IS NOT NULL) OR (modality = 'MG' AND agd_mgy IS NOT NULL);
 CREATE OR REPLACE MACRO period_label(d, p) AS
   CASE WHEN d IS NULL THEN 'unknown'
        WHEN p = 'month' THEN strftime(d, '%Y-%m')
