@@ -2,6 +2,9 @@
 -- Rows come from Postgres through src/analytics/sync.ts (appender + DataChunks); this file
 -- only declares the shapes. Units are in the column names.
 CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR);
+-- Studies whose late rows (committed in Postgres under the copy's mark) are copied while their
+-- derived rows are not rebuilt yet; emptied with the derived tables' commit (sync.ts).
+CREATE TABLE IF NOT EXISTS pending_studies (study_id INTEGER);
 CREATE TABLE IF NOT EXISTS trusts (ods VARCHAR, name VARCHAR);
 CREATE TABLE IF NOT EXISTS devices (device_id INTEGER, trust_ods VARCHAR, label VARCHAR, manufacturer VARCHAR, model VARCHAR, station_name VARCHAR);
 CREATE TABLE IF NOT EXISTS objects (
@@ -65,8 +68,8 @@ CREATE TABLE IF NOT EXISTS exam_facts (
 --                  the study has more than one exam instance on that device (PET-CT: CT and NM), so
 --                  counting exams is count(*) FILTER (WHERE exam_first) plus count(DISTINCT study_id)
 --                  over the NULL rows only — the same number as count(DISTINCT study_id)
--- (copy version 6; in a file of another copy version the store drops these tables on open so that
--- these shapes are created, and the next sync rebuilds their rows: store.ts).
+-- (copy version 6; a file of another copy version is replaced by a new one on open, so these
+-- shapes are created, and the next sync copies and rebuilds every row: store.ts).
 CREATE TABLE IF NOT EXISTS dose_value_rows (
   study_id INTEGER, device_id INTEGER, study_date DATE, age_known BOOLEAN, patient_age_years DOUBLE,
   value DOUBLE, event_id INTEGER, group_key INTEGER, value_bucket INTEGER, exam_first BOOLEAN, phantom_code INTEGER,

@@ -217,7 +217,7 @@ async function copyTable(
   q: PgQuery,
   spec: TableSpec,
   opts: Pick<SyncOptions, "batchSize"> & Required<Pick<SyncOptions, "overlap">>,
-): Promise<{ copied: number; late: number; lateStudies: number[]; from: number; to: number; phase: CopyPhase }> {
+): Promise<{ copied: number; late: number; to: number; phase: CopyPhase }> {
   const stateName = `hwm_${spec.table}`;
   const from = await store.write(async (c) => {
     const hwm = await getState(c, stateName);
@@ -227,7 +227,6 @@ async function copyTable(
 
   // Late commits under the mark.
   let late = 0;
-  const lateStudies: number[] = [];
   if (from > 0 && opts.overlap > 0) {
     const lo = Math.max(0, from - opts.overlap);
     const pgIds = (await q(`SELECT id FROM ${spec.pgTable} WHERE id > $1 AND id <= $2`, [lo, from])).map((r) => Number(r[0]));
@@ -242,9 +241,14 @@ async function copyTable(
     if (missing.length > 0) {
       const alias = spec.table === "objects" ? "o" : "e";
       const rows = await q(`${spec.select} WHERE ${alias}.id = ANY($1::int[]) ORDER BY ${alias}.id`, [missing, ...spec.extraParams]);
-      await store.write((c) => appendRows(c, spec.table, spec.columns, rows));
+      const studies = rows.map((r) => [Number(r[spec.table === "objects" ? 6 : 2])]);
+      await store.write(async (c) => {
+        // Their studies first: killed before the derived tables are rebuilt, the next sync still
+        // rebuilds them (pending_studies is emptied with the derived tables' commit).
+        await appendRows(c, "pending_studies", [["study_id", INTEGER]], studies);
+        await appendRows(c, spec.table, spec.columns, rows);
+      });
       late = rows.length;
-      for (const r of rows) lateStudies.push(Number(r[spec.table === "objects" ? 6 : 2]));
     }
   }
 
@@ -268,7 +272,7 @@ async function copyTable(
         await setState(c, stateName, hi);
       },
     );
-    return { copied: r.copied, late, lateStudies, from, to: r.to, phase: { readMs: r.readMs, loadMs: r.loadMs } };
+    return { copied: r.copied, late, to: r.to, phase: { readMs: r.readMs, loadMs: r.loadMs } };
   }
 
   // PGlite: keyset pages of array rows, appended as DataChunks. Two batches: one is filled while
@@ -321,7 +325,7 @@ async function copyTable(
     await Promise.allSettled(writes);
     await store.write((c) => c.run(`DROP TABLE IF EXISTS ${staging}`)).catch(() => undefined);
   }
-  return { copied, late, lateStudies, from, to: hwm, phase: { readMs: waitMs, loadMs: appendMs } };
+  return { copied, late, to: hwm, phase: { readMs: waitMs, loadMs: appendMs } };
 }
 
 async function copyDimensions(store: AnalyticsStore, q: PgQuery): Promise<void> {
@@ -354,11 +358,15 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
     const [v, n] = r.getRowsJS()[0] as [string | null, number];
     return v !== COPY_VERSION && Number(n) > 0;
   });
-  if (options.rebuild || stale) {
-    await store.write(async (c) => {
-      for (const t of ["objects", "events", "exam_facts", "dose_value_rows", "dose_groups", "dose_phantoms", "sync_state"]) await c.run(`DELETE FROM ${t}`);
-    });
-  }
+  await store.write(async (c) => {
+    if (options.rebuild || stale) {
+      for (const t of ["objects", "events", "exam_facts", "dose_value_rows", "dose_groups", "dose_phantoms", "pending_studies", "sync_state"]) await c.run(`DELETE FROM ${t}`);
+    }
+    // Marked before the first row is copied, not after the last: the rows copied from here on are
+    // this version's, and a first sync killed half-way resumes at its marks on the next start
+    // rather than being taken for an older copy and started again.
+    await setState(c, "copy_version", COPY_VERSION);
+  });
   removeStaleScratch(store); // a killed sync's CSV files
   await copyDimensions(store, q);
   const localiserTypes = store.ref.settings.ctLocaliserAcquisitionTypes;
@@ -409,38 +417,50 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   const tFacts = performance.now();
   let tMap = tFacts;
   let tValues = tFacts;
-  const lateStudies = [...new Set([...objects.lateStudies, ...events.lateStudies])];
-  const copiedAny = objects.copied + events.copied + lateStudies.length > 0;
+  // The derived tables are rebuilt for every study with rows above the marks they were last built
+  // to (built_objects, built_events) or left pending by late rows, in one transaction that also
+  // moves those marks: a sync killed after copying and before this commit leaves them where they
+  // were, and the next sync rebuilds those studies (every statement here replaces what it builds).
   const { studiesRebuilt, mapped } = await store.write(async (c) => {
-    await c.run("CREATE OR REPLACE TEMP TABLE touched (study_id INTEGER)");
-    let n = 0;
-    let inserted = 0;
-    if (copiedAny) {
+    const built = { objects: await getState(c, "built_objects"), events: await getState(c, "built_events") };
+    const copiedTo = { objects: await getState(c, "hwm_objects"), events: await getState(c, "hwm_events") };
+    await c.run("BEGIN TRANSACTION");
+    try {
+      await c.run("CREATE OR REPLACE TEMP TABLE touched (study_id INTEGER)");
       await c.run(
         `INSERT INTO touched SELECT DISTINCT study_id FROM (
            SELECT study_id FROM objects WHERE object_id > $o
            UNION ALL SELECT study_id FROM events WHERE event_id > $e
-           UNION ALL SELECT unnest($late::INTEGER[]))`,
-        { o: objects.from, e: events.from, late: lateStudies.length ? `[${lateStudies.join(",")}]` : "[]" },
+           UNION ALL SELECT study_id FROM pending_studies)`,
+        { o: built.objects, e: built.events },
       );
-      n = Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]);
-      for (const s of statements(readSql("_build_exam_facts.sql"))) await c.run(s);
-      tMap = performance.now();
-      inserted = await insertMappedExamFacts(c, mapper); // the touched studies' exam instances, mapped
+      const n = Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]);
+      let inserted = 0;
+      if (n > 0) {
+        for (const s of statements(readSql("_build_exam_facts.sql"))) await c.run(s);
+        tMap = performance.now();
+        inserted = await insertMappedExamFacts(c, mapper); // the touched studies' exam instances, mapped
+      }
+      const remapped = await remapExamsOn(c, mapper); // older exam instances, when the rules changed
+      tValues = performance.now();
+      // studies whose standard exam changed outside this batch (the rules changed) get new dose values too
+      await c.run("INSERT INTO touched SELECT study_id FROM remapped EXCEPT SELECT study_id FROM touched");
+      if (Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]) > 0) await rebuildDoseValues(c);
+      await c.run("DROP TABLE touched");
+      await c.run("DROP TABLE remapped");
+      await setState(c, "built_objects", copiedTo.objects);
+      await setState(c, "built_events", copiedTo.events);
+      await c.run("DELETE FROM pending_studies");
+      await c.run("COMMIT");
+      return { studiesRebuilt: n, mapped: inserted + remapped };
+    } catch (err) {
+      await c.run("ROLLBACK").catch(() => undefined);
+      throw err;
     }
-    const remapped = await remapExamsOn(c, mapper); // older exam instances, when the rules changed
-    tValues = performance.now();
-    // studies whose standard exam changed outside this batch (the rules changed) get new dose values too
-    await c.run("INSERT INTO touched SELECT study_id FROM remapped EXCEPT SELECT study_id FROM touched");
-    if (Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]) > 0) await rebuildDoseValues(c);
-    await c.run("DROP TABLE touched");
-    await c.run("DROP TABLE remapped");
-    return { studiesRebuilt: n, mapped: inserted + remapped };
   });
   const tDone = performance.now();
   await store.write(async (c) => {
     await setState(c, "last_sync", new Date().toISOString());
-    await setState(c, "copy_version", COPY_VERSION);
   });
   const seconds = (performance.now() - t0) / 1000;
   return {

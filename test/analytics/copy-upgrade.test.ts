@@ -1,16 +1,18 @@
 /**
  * Opening a DuckDB file made by an older copy version: the wide dose_value_rows of version 3
  * (group names as text), the wider events of version 4, version 5's dose_groups without the
- * modality and version 6's exam_facts without each exam's first value event are replaced by the
- * current tables,
- * and the next sync rebuilds the copy so that every answer is the same as from a fresh file.
+ * modality, version 6's exam_facts without each exam's first value event and version 7's older
+ * storage format give way to a new file with the current tables, and the next sync copies
+ * everything again, so that every answer is the same as from a fresh file.
  */
+import { DuckDBInstance } from "@duckdb/node-api";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerRows } from "../../src/analytics/export.ts";
 import { AnalyticsService } from "../../src/analytics/service.ts";
+import { STORAGE_VERSION } from "../../src/analytics/store.ts";
 import type { OpenedDatabase } from "../../src/db/client.ts";
 import { openTestDatabase } from "../helpers/db.ts";
 import { standardExams, writeExams } from "./fixture.ts";
@@ -168,6 +170,35 @@ describe("analytics copy made by an older copy version", () => {
       expect((await answerRows(svc.store, "exams", {})).rows).toEqual(freshExams);
       const firsts = Number(await svc.store.read(async (c) => (await c.runAndReadAll("SELECT count(*) FROM dose_value_rows WHERE exam_first")).getRowsJS()[0]![0]));
       expect(firsts).toBe(freshFirsts);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it("a version 7 copy, in DuckDB's older storage format, is replaced on open by a file in the current format, with the same answers after the next sync", async () => {
+    const freshPath = join(dir, "analytics-v8.duckdb");
+    const fresh = await AnalyticsService.open(opened.db, { path: freshPath });
+    const first = await fresh.sync();
+    const freshDrl = (await answerRows(fresh.store, "drl-comparison", {})).rows;
+    await fresh.close();
+    expect(freshDrl.length).toBeGreaterThan(0);
+    // what version 7 left: a file in DuckDB's default format (v0.10.2), its marks past every row
+    const path = join(dir, "analytics-v7.duckdb");
+    const old = await DuckDBInstance.create(path, { storage_compatibility_version: "v0.10.2" });
+    const c = await old.connect();
+    await c.run("CREATE TABLE sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)");
+    await c.run("INSERT INTO sync_state VALUES ('copy_version', '7'), ('hwm_objects', '999999999'), ('hwm_events', '999999999')");
+    c.closeSync();
+    old.closeSync();
+    const svc = await AnalyticsService.open(opened.db, { path });
+    try {
+      const tags = await svc.store.read(async (r) =>
+        (await r.runAndReadAll("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()")).getRowsJS(),
+      );
+      expect(tags[0]![0]).toBe(`${STORAGE_VERSION}+`);
+      const again = await svc.sync();
+      expect(again.objects).toBe(first.objects); // a new file: copied from the start, the old marks gone
+      expect((await answerRows(svc.store, "drl-comparison", {})).rows).toEqual(freshDrl);
     } finally {
       await svc.close();
     }
