@@ -8,7 +8,9 @@
  * CSV as Postgres writes it reads back exactly: NULL is an unquoted empty field and an empty
  * string a quoted one (read_csv: allow_quoted_nulls=false), quotes are doubled, values may hold
  * commas and line breaks inside quotes, float8 is written shortest-exact (Postgres 12+), bool as
- * t/f.
+ * t/f. Rows end in "\n" (COPY's CSV rows always do), declared: left to detect it, read_csv took a
+ * quoted "\r\n" inside a value for the row ending and failed on the file ("The CSV Parser state
+ * machine reached an invalid state"; tested).
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
@@ -39,6 +41,12 @@ export interface CsvCopySpec {
   loadAfter?: Promise<unknown>;
   /** DuckDB settings for the load statement only: SET before it, RESET after (see eventInsert in sync.ts). */
   loadSettings?: Record<string, string>;
+  /** Ranges Postgres writes at once, each into its own file, ahead of the one DuckDB loads (default 1). */
+  readAhead?: number;
+  /** Awaited before the first range is read (events: until the objects are read). */
+  readAfter?: Promise<unknown>;
+  /** Called once every range has been read, or when there is nothing to read or the copy failed. */
+  onRead?: () => void;
 }
 
 export interface CsvCopyResult {
@@ -98,7 +106,7 @@ function csvColumns(columns: Array<[string, DuckDBType]>): string {
 /** read_csv over one file as Postgres's COPY … (FORMAT csv) wrote it, with the columns declared. */
 export function csvSource(file: string, columns: Array<[string, DuckDBType]>): string {
   return `read_csv(${sqlText(file)}, header = false, auto_detect = false, delim = ',', quote = '"',
-             escape = '"', nullstr = '', allow_quoted_nulls = false, columns = ${csvColumns(columns)})`;
+             escape = '"', nullstr = '', allow_quoted_nulls = false, new_line = '\\n', columns = ${csvColumns(columns)})`;
 }
 
 /**
@@ -119,7 +127,10 @@ export async function copyRangesViaCsv(
   const [[maxId]] = (await q(`SELECT coalesce(max(id), 0)::int8 FROM ${spec.pgTable}`, [])) as [[unknown]];
   const top = Number(maxId);
   const result: CsvCopyResult = { copied: 0, to: from, readMs: 0, loadMs: 0 };
-  if (top <= from) return result;
+  if (top <= from) {
+    spec.onRead?.();
+    return result;
+  }
 
   const dir = scratchDir(store);
   const insert = spec.insert ?? ((source: string) => `INSERT INTO ${spec.table} SELECT * FROM ${source}`);
@@ -134,18 +145,25 @@ export async function copyRangesViaCsv(
   };
   const ranges: Array<[number, number]> = [];
   for (let lo = from; lo < top; lo += rangeSize) ranges.push([lo, Math.min(top, lo + rangeSize)]);
-  const files = [join(dir, `${spec.table}-0.csv`), join(dir, `${spec.table}-1.csv`)];
-  let next: Promise<void> | null = fetchRange(ranges[0]![0], ranges[0]![1], files[0]!);
+  const readAhead = Math.max(1, spec.readAhead ?? 1);
+  const fileOf = (k: number) => join(dir, `${spec.table}-${k}.csv`);
+  const fetches: Array<Promise<void>> = [];
+  const startFetch = (k: number): void => {
+    if (k >= ranges.length || fetches[k]) return;
+    fetches[k] = fetchRange(ranges[k]![0], ranges[k]![1], fileOf(k));
+    fetches[k]!.catch(() => undefined); // awaited at its turn or drained below
+    if (k === ranges.length - 1 && spec.onRead) void Promise.allSettled(fetches).then(spec.onRead);
+  };
   try {
+    if (spec.readAfter) await spec.readAfter;
+    for (let k = 0; k < readAhead; k++) startFetch(k);
     for (let k = 0; k < ranges.length; k++) {
-      await next;
-      next = null;
-      const file = files[k % 2]!;
-      // Postgres writes the next range into the other file while DuckDB reads this one.
-      if (k + 1 < ranges.length) next = fetchRange(ranges[k + 1]![0], ranges[k + 1]![1], files[(k + 1) % 2]!);
-      next?.catch(() => undefined); // awaited at the next turn or drained below
+      await fetches[k];
+      // Postgres writes the next ranges into their own files while DuckDB reads this one.
+      startFetch(k + readAhead);
       if (k === 0 && spec.loadAfter) await spec.loadAfter;
       const [lo, hi] = ranges[k]!;
+      const file = fileOf(k);
       await store.write(async (c) => {
         const t = performance.now();
         const r = await withSettings(c, spec.loadSettings ?? {}, () => c.run(insert(csvSource(file, spec.columns))));
@@ -154,9 +172,11 @@ export async function copyRangesViaCsv(
         await done(c, lo, hi);
         result.to = hi;
       });
+      rmSync(file, { force: true });
     }
   } finally {
-    if (next) await next.catch(() => undefined); // a failed load: let the COPY finish before removing its file
+    await Promise.allSettled(fetches); // a failed load: let the COPYs finish before removing their files
+    spec.onRead?.(); // a failed copy does not keep another copy waiting
     rmSync(dir, { recursive: true, force: true });
   }
   return result;

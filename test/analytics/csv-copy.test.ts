@@ -97,4 +97,48 @@ describe.skipIf(!url)("copyRangesViaCsv (Postgres server)", () => {
     expect(afterEach).toEqual(["", ""]); // reset before the range is finished
     expect(await store.write(setting)).toBe("");
   });
+
+  it("with read-ahead: reads nothing before readAfter, then several ranges ahead into their own files, loads them in order and says when all are read", async () => {
+    await store.write((c) => c.run("CREATE TABLE probe_ahead (id INTEGER, t VARCHAR)"));
+    const q = pgQuery(opened.db);
+    const copy = pgCopy(opened.db)!;
+    const statements: string[] = [];
+    const countingCopy: typeof copy = (statement) => {
+      statements.push(statement);
+      return copy(statement);
+    };
+    let release: () => void = () => undefined;
+    const readAfter = new Promise<void>((resolve) => (release = resolve));
+    const events: string[] = [];
+    const done = copyRangesViaCsv(
+      q,
+      countingCopy,
+      store,
+      { table: "probe_ahead", pgTable: "csv_probe", alias: "p", select: "SELECT p.id, p.t FROM csv_probe p", columns: [["id", INTEGER], ["t", VARCHAR]], readAhead: 3, readAfter, onRead: () => events.push("read") },
+      0,
+      5,
+      async (_c, _lo, hi) => void events.push(`loaded ${hi}`),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(statements).toHaveLength(0); // waits for readAfter
+    release();
+    const r = await done;
+    expect(r).toMatchObject({ copied: 30, to: 30 });
+    expect(statements).toHaveLength(6);
+    expect(events.filter((e) => e.startsWith("loaded"))).toEqual(["loaded 5", "loaded 10", "loaded 15", "loaded 20", "loaded 25", "loaded 30"]);
+    expect(events.indexOf("read")).toBeGreaterThan(-1);
+    expect(events.indexOf("read")).toBeLessThan(events.indexOf("loaded 30")); // the last range is read before it is loaded
+    const want = (await q("SELECT id, t FROM csv_probe ORDER BY id", [])).map(([id, t]) => [Number(id), t]);
+    expect(await store.read(async (c) => (await c.runAndReadAll("SELECT id, t FROM probe_ahead ORDER BY id")).getRowsJS())).toEqual(want);
+  });
+
+  it("reads a value holding a carriage return and line feed (the first row's last column) as it is", async () => {
+    const q = pgQuery(opened.db);
+    await q("CREATE TABLE csv_crlf (id serial PRIMARY KEY, t text)", []);
+    await q("INSERT INTO csv_crlf (t) VALUES ($1), ($2), ($3)", ["Chest\r\nAbdomen", "plain", "end\r\n"]);
+    await store.write((c) => c.run("CREATE TABLE probe_crlf (id INTEGER, t VARCHAR)"));
+    const r = await copyRangesViaCsv(q, pgCopy(opened.db)!, store, { table: "probe_crlf", pgTable: "csv_crlf", alias: "p", select: "SELECT p.id, p.t FROM csv_crlf p", columns: [["id", INTEGER], ["t", VARCHAR]] }, 0, 10, async () => undefined);
+    expect(r.copied).toBe(3);
+    expect(await store.read(async (c) => (await c.runAndReadAll("SELECT t FROM probe_crlf ORDER BY id")).getRowsJS())).toEqual([["Chest\r\nAbdomen"], ["plain"], ["end\r\n"]]);
+  });
 });
