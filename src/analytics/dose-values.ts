@@ -5,7 +5,7 @@
  * mapped: by the sync, and by remapping for the studies whose standard exam changed.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { readSql, statements, withSettings } from "./store.ts";
+import { buildStatements, withSettings } from "./store.ts";
 
 /**
  * The INSERT of the value rows keeps each join's build side as written (the exam instances, the
@@ -16,11 +16,9 @@ import { readSql, statements, withSettings } from "./store.ts";
  */
 const VALUE_ROWS_SETTINGS = { disabled_optimizers: "build_side_probe_side" };
 
-let buildStatements: string[] | null = null;
-
-export async function rebuildDoseValues(c: DuckDBConnection): Promise<void> {
-  buildStatements ??= statements(readSql("_build_dose_values.sql"));
-  for (const s of buildStatements) {
+/** `allStudies`: touched holds every study (a first copy), see buildStatements. */
+export async function rebuildDoseValues(c: DuckDBConnection, allStudies = false): Promise<void> {
+  for (const s of buildStatements("_build_dose_values.sql", allStudies)) {
     if (s.startsWith("INSERT INTO dose_value_rows")) await withSettings(c, VALUE_ROWS_SETTINGS, () => c.run(s));
     else await c.run(s);
   }

@@ -39,6 +39,17 @@ export function statements(sqlText: string): string[] {
 }
 
 /**
+ * The statements of a build over the studies in temp table `touched` (_build_*.sql, which filter
+ * with `study_id IN (SELECT study_id FROM touched)`), or over every study when `allStudies`: on a
+ * first copy touched holds every study, and those semi-joins only cost time (measured, 1M events,
+ * the dose values statement 438 → 420 ms, CPU 802 → 712 ms), so the filter reads `true`.
+ */
+export function buildStatements(file: string, allStudies: boolean): string[] {
+  const text = readSql(file);
+  return statements(allStudies ? text.replace(/\b(?:\w+\.)?study_id IN \(SELECT study_id FROM touched\)/g, "true") : text);
+}
+
+/**
  * Version of the copied columns. A copy made by an older version lacks values in newer columns
  * (version 2 added the survey columns: fluoro time, RP dose, mAs, compression thickness,
  * laterality, view; version 3 the stored dose values: dose_value_rows, dose_groups and

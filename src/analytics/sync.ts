@@ -23,7 +23,7 @@ import { copyRangesViaCsv, csvSource, removeStaleScratch } from "./csv-copy.ts";
 import type { SievertDb } from "../db/client.ts";
 import { pgCopy, pgQuery, sqlText, type PgQuery, type PgRows } from "./pg-source.ts";
 export { appendRows };
-import { COPY_VERSION, readSql, statements, type AnalyticsStore } from "./store.ts";
+import { buildStatements, COPY_VERSION, type AnalyticsStore } from "./store.ts";
 import { insertMappedExamFacts, remapExamsOn } from "./exam-map-apply.ts";
 import { rebuildDoseValues } from "./dose-values.ts";
 import type { ExamMapper } from "./mapping.ts";
@@ -448,8 +448,10 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
       );
       const n = Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]);
       let inserted = 0;
+      // Nothing built yet (a new or rebuilt copy): touched holds every study.
+      const allStudies = built.objects === 0 && built.events === 0;
       if (n > 0) {
-        for (const s of statements(readSql("_build_exam_facts.sql"))) await c.run(s);
+        for (const s of buildStatements("_build_exam_facts.sql", allStudies)) await c.run(s);
         tMap = performance.now();
         inserted = await insertMappedExamFacts(c, mapper); // the touched studies' exam instances, mapped
       }
@@ -457,7 +459,7 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
       tValues = performance.now();
       // studies whose standard exam changed outside this batch (the rules changed) get new dose values too
       await c.run("INSERT INTO touched SELECT study_id FROM remapped EXCEPT SELECT study_id FROM touched");
-      if (Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]) > 0) await rebuildDoseValues(c);
+      if (Number((await c.runAndReadAll("SELECT count(*) FROM touched")).getRowsJS()[0]![0]) > 0) await rebuildDoseValues(c, allStudies);
       await c.run("DROP TABLE touched");
       await c.run("DROP TABLE remapped");
       await setState(c, "built_objects", copiedTo.objects);
