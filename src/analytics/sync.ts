@@ -377,8 +377,10 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   // Objects and events are copied side by side: Postgres reads the objects alone, then the events
   // up to three ranges ahead of DuckDB's loads, the first while DuckDB loads the objects, which the
   // events' loads join (see eventInsert). The objects are what every events load waits for, and
-  // read beside the events they came later (measured, 1M events + 200k objects, 10 whole syncs alternated: wall mean
-  // 4.64 → 4.42 s, median 4.37 → 4.26 s, lower in 8 of 10 pairs; process CPU median 6.12 → 5.67 s).
+  // read beside the events they came later. Measured, 1M events + 200k objects, whole syncs against
+  // reading one events range ahead from the start: 10 alternated, wall mean 4.64 → 4.42 s, median
+  // 4.37 → 4.26 s, process CPU median 6.12 → 5.67 s; 8 more on a busier machine, median 4.93 →
+  // 4.85 s, CPU 6.66 → 6.24 s (two ranges ahead 5.02 s, one 5.21 s, both gated the same way).
   let objectsRead: () => void = () => undefined;
   const objectsReadFirst = new Promise<void>((resolve) => (objectsRead = resolve));
   const objectsCopy = copyTable(
