@@ -192,8 +192,7 @@ async function isOtherCopyVersion(c: DuckDBConnection): Promise<boolean> {
   if (Number(hasState.getRowsJS()[0]![0]) === 0) return false; // a new file
   const r = await c.runAndReadAll("SELECT value FROM sync_state WHERE name = 'copy_version'");
   const version = r.getRowsJS()[0]?.[0];
-  return version !== COPY_VERSION; // no version: a copy never synced, empty, or from before versions
-
+  return version !== COPY_VERSION; // no version: a copy never synced (empty), or older than versions
 }
 
 /** Replaces the ref_* tables from the data files (small; row appends are fine here). */
