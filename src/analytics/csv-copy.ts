@@ -2,8 +2,8 @@
  * The sync's bulk copy from a Postgres server: each id range of a table is read with
  * `COPY (SELECT …) TO STDOUT (FORMAT csv)` straight into a temporary file (bytes only: nothing is
  * decoded in JavaScript) and loaded by DuckDB's own CSV reader (read_csv with the column types
- * declared, on DuckDB's threads), while Postgres already writes the next ranges (readAhead). On two cores the
- * JavaScript decoding and appending of every value was the slowest part of the copy.
+ * declared, on DuckDB's threads), while Postgres already writes the next ranges (readAhead). On
+ * two cores the JavaScript decoding and appending of every value was the slowest part of the copy.
  *
  * CSV as Postgres writes it reads back exactly: NULL is an unquoted empty field and an empty
  * string a quoted one (read_csv: allow_quoted_nulls=false), quotes are doubled, values may hold
