@@ -3,7 +3,8 @@
 -- included, domain.md §3.2); DAP is converted from Gy·m² to Gy·cm² (× 10 000); activity is
 -- the dose object's administered activity (report totals). first_value_event_id is the lowest
 -- event id among the instance's event-level dose values (is_event_dose_value, _views.sql; the
--- dose values mark that value as the exam's first). The rows go to temp table
+-- dose values mark that value as the exam's first); first_object_id the lowest object id (the
+-- first stored), whose SOP instance an exam-level value links to. The rows go to temp table
 -- new_exam_facts, shaped as exam_facts with the mapping empty; the sync maps their standard exam
 -- and inserts them (exam-map-apply.ts, insertMappedExamFacts).
 DELETE FROM exam_facts WHERE study_id IN (SELECT study_id FROM touched);
@@ -14,7 +15,7 @@ WITH o AS (
          max(trust_ods) AS trust_ods, max(TRY_CAST(study_date AS DATE)) AS study_date,
          max(patient_sex) AS patient_sex, max(patient_age_years) AS patient_age_years,
          max(patient_weight_kg) AS patient_weight_kg, max(description) AS description,
-         count(*)::INTEGER AS n_objects, sum(activity_mbq) AS activity_mbq, min(sop_instance_uid) AS first_sop
+         count(*)::INTEGER AS n_objects, sum(activity_mbq) AS activity_mbq, min(object_id) AS first_object_id
   FROM objects WHERE study_id IN (SELECT study_id FROM touched)
   GROUP BY study_id, device_id, modality
 ), e1 AS (
@@ -53,7 +54,7 @@ SELECT o.study_id, o.device_id, o.modality, o.trust_ods, o.study_date,
        coalesce(b.band, 'adult') AS age_band, o.patient_age_years IS NOT NULL AS age_known,
        o.description, nullif(e.protocols, ''), o.n_objects, coalesce(e.n_events, 0),
        e.dlp_total_mgycm, nullif(e.ct_phantoms, ''), e.dap_total_gycm2, e.agd_total_mgy,
-       o.activity_mbq, o.first_sop, e.first_value_event_id,
+       o.activity_mbq, o.first_object_id, e.first_value_event_id,
        NULL, NULL, NULL
 FROM o
 LEFT JOIN e USING (study_id, device_id, modality)

@@ -6,8 +6,8 @@
 --   exam level : dlp_mGycm (CT, per complete examination: sum of event DLPs), dap_Gycm2
 --                (DX/CR/RF/XA, sum per examination), activity_MBq and activity_MBq_per_kg (NM/PT)
 --   event level: ctdivol_mGy (CT, per sequence, localisers excluded), agd_mGy (MG, per view)
--- A value's dose object is its event's object (event level) or the first SOP instance of its
--- exam instance, exam_facts.first_sop (exam level): the questions that link to it join them.
+-- A value's dose object is its event's object (event level) or the first stored object of its
+-- exam instance, exam_facts.first_object_id (exam level): the questions that link to it join them.
 -- An event that carries an event-level dose value: a CT sequence with a CTDIvol (localisers
 -- excluded) or an MG view with an AGD. The dose values keep these events, and exam facts mark
 -- the lowest id among them as the exam's first value (_build_dose_values.sql,

@@ -57,10 +57,11 @@ export function buildStatements(file: string, allStudies: boolean): string[] {
  * band, quantity and phantom; version 5 left out of events the columns no question reads;
  * version 6 left every text column out of dose_value_rows, with the modality in dose_groups;
  * version 7 gave exam_facts each exam instance's first value event; version 8 writes the file in
- * STORAGE_VERSION's format), so the next sync rebuilds it once. Opening a file of another copy
+ * STORAGE_VERSION's format; version 9 keeps an exam instance's first object as its id, not its
+ * SOP instance UID), so the next sync rebuilds it once. Opening a file of another copy
  * version replaces it with a new, empty one: every row in it is copied or derived from Postgres.
  */
-export const COPY_VERSION = "8";
+export const COPY_VERSION = "9";
 
 /**
  * DuckDB's on-disk format for new copy files. The default (v0.10.2, readable by old DuckDB
@@ -69,7 +70,7 @@ export const COPY_VERSION = "8";
  * from memory into a new file, 5 runs alternated, CPU medians): events 1206 → 782 ms, objects
  * 392 → 224 ms, exam_facts 673 → 487 ms, dose_value_rows 362 → 303 ms; whole syncs alternated 6
  * times, wall median 4.65 → 4.25 s; the DRL comparison over 10M and 50M values unchanged and the
- * file the same size. The format is fixed when a file is created, hence COPY_VERSION 8.
+ * file the same size. The format is fixed when a file is created, hence copy version 8.
  */
 export const STORAGE_VERSION = "v1.5.0";
 

@@ -82,15 +82,16 @@ export async function doseValues(store: AnalyticsStore, f: ValueFilters, limit =
       c,
       `SELECT v.study_date, v.trust_ods, v.device_id, d.label AS device, v.modality, v.exam_code, x.name AS exam_name, v.age_band,
               v.level, v.quantity, q.unit, v.value, r.value AS drl, v.value / r.value AS ratio_to_drl,
-              v.study_id, v.event_id, coalesce(o.sop_instance_uid, f.first_sop) AS sop_instance_uid, f.description
+              v.study_id, v.event_id, o.sop_instance_uid, f.description
        FROM dose_values v
        LEFT JOIN events e ON v.event_id IS NOT NULL AND e.event_id = v.event_id
-       LEFT JOIN objects o ON o.object_id = e.object_id
        LEFT JOIN devices d ON d.device_id = v.device_id
        LEFT JOIN ref_exams x ON x.code = v.exam_code
        LEFT JOIN ref_quantities q ON q.quantity = v.quantity
        LEFT JOIN ref_drl r ON r.set_id = $drl_set AND r.exam_code = v.exam_code AND r.age_band = v.age_band AND r.quantity = v.quantity
        LEFT JOIN exam_facts f ON f.study_id = v.study_id AND f.device_id = v.device_id AND f.modality = v.modality
+       -- the event's dose object (event level) or the exam instance's first (exam level)
+       LEFT JOIN objects o ON o.object_id = coalesce(e.object_id, f.first_object_id)
        WHERE v.exam_code IS NOT NULL AND ${FILTER_SQL}
        ORDER BY v.study_date DESC, v.study_id, v.event_id
        LIMIT ${Math.max(1, Math.floor(limit))}`,
@@ -128,8 +129,9 @@ export async function unmappedExams(store: AnalyticsStore, f: { trust?: string |
     query(
       c,
       `SELECT f.study_date, f.trust_ods, f.device_id, d.label AS device, f.modality, f.description, f.protocols, f.n_events,
-              f.dlp_total_mgycm AS dlp_mGycm, f.dap_total_gycm2 AS dap_Gycm2, f.study_id, f.first_sop AS sop_instance_uid
+              f.dlp_total_mgycm AS dlp_mGycm, f.dap_total_gycm2 AS dap_Gycm2, f.study_id, o.sop_instance_uid
        FROM exam_facts f LEFT JOIN devices d ON d.device_id = f.device_id
+       LEFT JOIN objects o ON o.object_id = f.first_object_id
        WHERE f.exam_code IS NULL
          AND ($trust IS NULL OR f.trust_ods = $trust) AND ($device IS NULL OR f.device_id = $device)
          AND ($modality IS NULL OR f.modality = $modality) AND ($description IS NULL OR coalesce(f.description, '') = $description)

@@ -3,9 +3,11 @@
  * single protocol and phantom from min = max and aggregates lists only for exams with several, so
  * both paths are checked here: the distinct non-localiser protocols sorted and joined by " | ",
  * the distinct phantoms sorted and joined by ",", NULLs left out, and NULL where there is none.
+ * And an exam instance's first object, which its exam-level values link to.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AnalyticsStore, readSql, statements, withSettings } from "../../src/analytics/store.ts";
+import { unmappedExams } from "../../src/web/data.ts";
 
 let store: AnalyticsStore;
 
@@ -94,5 +96,35 @@ describe("withSettings", () => {
       store.write((c) => withSettings(c, { disabled_optimizers: "build_side_probe_side" }, () => c.run("SELECT * FROM no_such_table"))),
     ).rejects.toThrow(/no_such_table/);
     expect(await current(store)).toBe("");
+  });
+});
+
+describe("exam_facts first object", () => {
+  it("is the instance's first stored object (lowest id), and the unmapped exams list links to its SOP instance", async () => {
+    // Two objects of one CT exam, stored in this order: by text the later one's UID sorts first
+    // ("2.25.10" < "2.25.9"), so the link must follow the id, not the UID.
+    const first = await store.write(async (c) => {
+      for (const t of ["objects", "events", "exam_facts"]) await c.run(`DELETE FROM ${t}`);
+      for (const [id, sop] of [[11, "2.25.9"], [12, "2.25.10"]] as const) {
+        await c.run(
+          `INSERT INTO objects (object_id, sop_instance_uid, kind, modality, trust_ods, device_id, study_id, study_date, description)
+           VALUES ($id, $sop, 'ct-rdsr', 'CT', 'RVV', 1, 7, '2026-01-05', 'CT Head')`,
+          { id, sop },
+        );
+        await c.run(
+          `INSERT INTO events (event_id, object_id, study_id, device_id, modality, protocol, is_localiser, dlp_mgycm) VALUES ($id, $id, 7, 1, 'CT', 'Head', false, 100)`,
+          { id },
+        );
+      }
+      await c.run("CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT study_id FROM objects");
+      for (const s of statements(readSql("_build_exam_facts.sql"))) await c.run(s);
+      await c.run("INSERT INTO exam_facts SELECT * FROM new_exam_facts"); // not mapped: exam_code NULL
+      await c.run("DROP TABLE new_exam_facts");
+      await c.run("DROP TABLE touched");
+      return (await c.runAndReadAll("SELECT first_object_id, n_objects FROM exam_facts WHERE study_id = 7")).getRowsJS();
+    });
+    expect(first).toEqual([[11, 2]]);
+    const unmapped = await unmappedExams(store, {});
+    expect(unmapped.map((r) => [r.study_id, r.sop_instance_uid])).toEqual([[7, "2.25.9"]]);
   });
 });
