@@ -167,7 +167,7 @@ export async function generateDuck(store: AnalyticsStore, n: number): Promise<vo
       SELECT e.study_id, e.device_id, 'CT', 'T' || (1 + e.device_id % 4), DATE '2024-07-01' + CAST(e.study_id % 540 AS INTEGER),
              NULL, CASE WHEN e.study_id % 50 = 0 THEN 1 + e.study_id % 15 ELSE 18 + e.study_id % 70 END, 70,
              CASE WHEN e.study_id % 50 = 0 THEN 'paed_10_15' ELSE 'adult' END, true, NULL, NULL, 1, count(*)::INTEGER,
-             sum(e.dlp_mgycm), NULL, NULL, NULL, NULL, 'b.o.' || e.study_id, min(e.event_id) FILTER (WHERE NOT e.is_localiser),
+             sum(e.dlp_mgycm), NULL, NULL, NULL, NULL, e.study_id, min(e.event_id) FILTER (WHERE NOT e.is_localiser),
              ${codeList}[1 + CAST((e.study_id / 20) % 8 AS INTEGER)], NULL, 'bench'
       FROM events e GROUP BY e.study_id, e.device_id`);
     // the stored long-form dose values, as the sync builds them (sql/analytics/_build_dose_values.sql)
