@@ -19,21 +19,22 @@ afterAll(async () => {
 describe("benchmark generator", () => {
   it("builds 5 CT events per exam, each exam's DLP and its 4 non-localiser CTDIvol values, and a DRL comparison over them", async () => {
     await generateDuck(store, 5000);
-    const [[exams, events, values, dlp, ctdivol]] = await store.read(async (c) =>
+    const counts = await store.read(async (c) =>
       (
         await c.runAndReadAll(`
           SELECT (SELECT count(*) FROM exam_facts)::INTEGER, (SELECT count(*) FROM events)::INTEGER,
                  (SELECT count(*) FROM dose_value_rows)::INTEGER,
                  (SELECT count(*) FROM dose_values WHERE quantity = 'dlp_mGycm')::INTEGER,
                  (SELECT count(*) FROM dose_values WHERE quantity = 'ctdivol_mGy')::INTEGER`)
-      ).getRowsJS(),
+      ).getRowsJS() as number[][],
     );
-    expect([exams, events, values, dlp, ctdivol]).toEqual([1000, 5000, 5000, 1000, 4000]);
+    // exams, events, stored values, DLP values, CTDIvol values
+    expect(counts).toEqual([[1000, 5000, 5000, 1000, 4000]]);
     // Every exam-level value links to an object id the exam instance names.
-    const [[firstObjects]] = await store.read(async (c) =>
-      (await c.runAndReadAll("SELECT count(*)::INTEGER FROM exam_facts WHERE first_object_id = study_id")).getRowsJS(),
+    const firstObjects = await store.read(async (c) =>
+      (await c.runAndReadAll("SELECT count(*)::INTEGER FROM exam_facts WHERE first_object_id = study_id")).getRowsJS() as number[][],
     );
-    expect(firstObjects).toBe(1000);
+    expect(firstObjects).toEqual([[1000]]);
     expect(await duckDrl(store)).toBeGreaterThan(0);
   });
 });
