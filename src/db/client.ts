@@ -71,7 +71,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
     if (options.databaseUrl) {
       const client = postgres(options.databaseUrl, {
         onnotice: () => {}, // "schema already exists, skipping" and similar
-        ...(schemaName === null ? {} : { connection: { search_path: schemaName } }),
+        // DateStyle ISO whatever the server's default: under 'SQL, DMY' (British dates) Postgres
+        // writes 2 July 2024 as 02/07/2024, which the study dates we read and the analytics copy's
+        // CSV would carry as is (test/db/date-style.test.ts). The field order (DMY) is kept: it
+        // only matters for ambiguous input, and we only send ISO dates.
+        connection: { DateStyle: "ISO", ...(schemaName === null ? {} : { search_path: schemaName }) },
         ...pgSocketOption(), // group commit sends a transaction's messages in one write (pg-socket.ts)
       });
       try {
