@@ -71,11 +71,19 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
     if (options.databaseUrl) {
       const client = postgres(options.databaseUrl, {
         onnotice: () => {}, // "schema already exists, skipping" and similar
-        // DateStyle ISO whatever the server's default: under 'SQL, DMY' (British dates) Postgres
-        // writes 2 July 2024 as 02/07/2024, which the study dates we read and the analytics copy's
-        // CSV would carry as is (test/db/date-style.test.ts). The field order (DMY) is kept: it
-        // only matters for ambiguous input, and we only send ISO dates.
-        connection: { DateStyle: "ISO", ...(schemaName === null ? {} : { search_path: schemaName }) },
+        // How values are written as text, fixed whatever the server's defaults (a DBA may change
+        // them; test/db/date-style.test.ts): DateStyle ISO (under 'SQL, DMY' Postgres writes 2 July
+        // 2024 as 02/07/2024, which the study dates we read and the analytics copy's CSV would
+        // carry as is; the field order is kept: it only matters for ambiguous input, and we send
+        // ISO dates); extra_float_digits 1 (float8 shortest-exact: at 0 a dose is rounded to 15
+        // significant digits); bytea_output hex (postgres.js decodes no other: a stored object
+        // would come back altered).
+        connection: {
+          DateStyle: "ISO",
+          extra_float_digits: "1",
+          bytea_output: "hex",
+          ...(schemaName === null ? {} : { search_path: schemaName }),
+        },
         ...pgSocketOption(), // group commit sends a transaction's messages in one write (pg-socket.ts)
       });
       try {
