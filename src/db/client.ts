@@ -72,7 +72,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
       const client = postgres(options.databaseUrl, {
         onnotice: () => {}, // "schema already exists, skipping" and similar
         // How values are written as text, fixed whatever the server's defaults (a DBA may change
-        // them; test/db/date-style.test.ts): DateStyle ISO (under 'SQL, DMY' Postgres writes 2 July
+        // them; test/db/server-text-formats.test.ts): DateStyle ISO (under 'SQL, DMY' Postgres writes 2 July
         // 2024 as 02/07/2024, which the study dates we read and the analytics copy's CSV would
         // carry as is; the field order is kept: it only matters for ambiguous input, and we send
         // ISO dates); extra_float_digits 1 (float8 shortest-exact: at 0 a dose is rounded to 15
