@@ -29,7 +29,7 @@ import { rebuildDoseValues } from "./dose-values.ts";
 import type { ExamMapper } from "./mapping.ts";
 
 export interface SyncOptions {
-  /** Ids per range from a Postgres server (default 262 144), rows per page from PGlite (default 131 072). */
+  /** Ids per range from a Postgres server (default 524 288), rows per page from PGlite (default 131 072). */
   batchSize?: number;
   /** Ids under each mark re-checked for late commits (default 10 000). */
   overlap?: number;
@@ -260,10 +260,14 @@ async function copyTable(
   const copy = pgCopy(db);
   if (copy) {
     // A Postgres server: id ranges as CSV files, loaded by DuckDB's CSV reader (csv-copy.ts).
-    // Ranges of 262 144 ids: each range costs DuckDB a load and a commit of its own (measured,
-    // whole sync of 1M events + 200k objects on a quiet machine: 131 072 → 5.5–5.9 s,
-    // 262 144 → 4.6–5.0 s, 524 288 → 4.6–4.8 s; a crash loses at most one range of work).
-    const rangeSize = opts.batchSize ?? 262_144;
+    // Ranges of 524 288 ids: each range costs DuckDB a load and a commit of its own, and each
+    // events load hashes the objects again for its join; a crash loses at most one range of work.
+    // Measured, whole syncs of 1M events + 200k objects: 131 072 → 5.5–5.9 s, 262 144 → 4.6–5.0 s
+    // (2026-12-04); with the events read ahead (below), 262 144 ids three ranges ahead against
+    // 524 288 two ahead, five series of 8–12 syncs each alternated (2026-12-06): medians 4.77 →
+    // 4.34, 4.32 → 3.72, 4.40 → 3.84, 4.18 → 4.30 and 4.18 → 4.17 s; process CPU about 0.25 s
+    // less (one objects hash per 524 288 events, half the loads and commits).
+    const rangeSize = opts.batchSize ?? 524_288;
     const r = await copyRangesViaCsv(
       q,
       copy,
@@ -375,12 +379,13 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
   await copyDimensions(store, q);
   const localiserTypes = store.ref.settings.ctLocaliserAcquisitionTypes;
   // Objects and events are copied side by side: Postgres reads the objects alone, then the events
-  // up to three ranges ahead of DuckDB's loads, the first while DuckDB loads the objects, which the
+  // up to two ranges ahead of DuckDB's loads, the first while DuckDB loads the objects, which the
   // events' loads join (see eventInsert). The objects are what every events load waits for, and
-  // read beside the events they came later. Measured, 1M events + 200k objects, whole syncs against
-  // reading one events range ahead from the start: 10 alternated, wall mean 4.64 → 4.42 s, median
-  // 4.37 → 4.26 s, process CPU median 6.12 → 5.67 s; 8 more on a busier machine, median 4.93 →
-  // 4.85 s, CPU 6.66 → 6.24 s (two ranges ahead 5.02 s, one 5.21 s, both gated the same way).
+  // read beside the events they came later. Measured with ranges of 262 144 ids, 1M events + 200k
+  // objects, whole syncs against reading one events range ahead from the start: 10 alternated,
+  // wall median 4.37 → 4.26 s, process CPU median 6.12 → 5.67 s (three ranges ahead; two 5.02 s
+  // and one 5.21 s against three 4.85 s on a busier machine). With ranges of 524 288 ids (above),
+  // two ahead: the 1M events are two ranges, read at once.
   let objectsRead: () => void = () => undefined;
   const objectsReadFirst = new Promise<void>((resolve) => (objectsRead = resolve));
   const objectsCopy = copyTable(
@@ -409,7 +414,7 @@ export async function syncFromPostgres(db: SievertDb, store: AnalyticsStore, map
       idColumn: "event_id",
       pgTable: "irradiation_events",
       select: EVENT_SELECT,
-      csv: { select: eventCopySelect(localiserLiteral(localiserTypes)), columns: EVENT_CSV_COLUMNS, insert: eventInsert, loadSettings: EVENT_LOAD_SETTINGS, readAhead: 3 },
+      csv: { select: eventCopySelect(localiserLiteral(localiserTypes)), columns: EVENT_CSV_COLUMNS, insert: eventInsert, loadSettings: EVENT_LOAD_SETTINGS, readAhead: 2 },
       columns: EVENT_COLUMNS,
       extraParams: [localiserTypes],
       loadAfter: objectsCopy,
