@@ -30,7 +30,7 @@ describe("benchmark generator", () => {
     );
     // exams, events, stored values, DLP values, CTDIvol values
     expect(counts).toEqual([[1000, 5000, 5000, 1000, 4000]]);
-    // Every exam-level value links to an object id the exam instance names.
+    // Each exam instance's first object is its own (the generator gives object id = study id).
     const firstObjects = await store.read(async (c) =>
       (await c.runAndReadAll("SELECT count(*)::INTEGER FROM exam_facts WHERE first_object_id = study_id")).getRowsJS() as number[][],
     );

@@ -18,7 +18,7 @@ import { ctHead, writeExams } from "../analytics/fixture.ts";
 const url = process.env.DATABASE_URL;
 
 describe.skipIf(!url)("a Postgres server whose defaults write dates, floats and bytes differently", () => {
-  const name = `sievert_datestyle_${randomBytes(4).toString("hex")}`;
+  const name = `sievert_text_formats_${randomBytes(4).toString("hex")}`;
   let admin: postgres.Sql;
   let opened: OpenedDatabase | null = null;
   beforeAll(async () => {
