@@ -132,6 +132,28 @@ describe.skipIf(!url)("copyRangesViaCsv (Postgres server)", () => {
     expect(await store.read(async (c) => (await c.runAndReadAll("SELECT id, t FROM probe_ahead ORDER BY id")).getRowsJS())).toEqual(want);
   });
 
+  it("writes a range of several megabytes, a value larger than a whole write block among them, byte for byte", async () => {
+    // The CSV file is written in 1 MB blocks (csv-copy.ts): rows of 1–3 KB cross block ends and
+    // a 1.5 MB value is larger than a block.
+    const q = pgQuery(opened.db);
+    await q("CREATE TABLE csv_large (id serial PRIMARY KEY, t text)", []);
+    await q("INSERT INTO csv_large (t) SELECT repeat(md5(g::text), 32 + g % 64) || ',\"' || g FROM generate_series(1, 3000) g", []);
+    await q("UPDATE csv_large SET t = repeat('x', 1500000) || 'end' WHERE id = 1700", []);
+    await store.write((c) => c.run("CREATE TABLE probe_large (id INTEGER, t VARCHAR)"));
+    const r = await copyRangesViaCsv(q, pgCopy(opened.db)!, store, { table: "probe_large", pgTable: "csv_large", alias: "p", select: "SELECT p.id, p.t FROM csv_large p", columns: [["id", INTEGER], ["t", VARCHAR]] }, 0, 2000, async () => undefined);
+    expect(r.copied).toBe(3000);
+    const [pgBytes, pgMd5] = (await q("SELECT sum(octet_length(t))::int8, md5(string_agg(t, '|' ORDER BY id)) FROM csv_large", []))[0]!;
+    expect(Number(pgBytes)).toBeGreaterThan(5_000_000); // the first range alone is several blocks
+    const [duckBytes, duckMd5, big] = (
+      await store.read(async (c) =>
+        (await c.runAndReadAll("SELECT sum(strlen(t)), md5(string_agg(t, '|' ORDER BY id)), (SELECT strlen(t) FROM probe_large WHERE id = 1700) FROM probe_large")).getRowsJS(),
+      )
+    )[0]!;
+    expect(Number(duckBytes)).toBe(Number(pgBytes));
+    expect(duckMd5).toBe(pgMd5);
+    expect(Number(big)).toBe(1_500_003);
+  });
+
   it("reads a value holding a carriage return and line feed (the first row's last column) as it is", async () => {
     const q = pgQuery(opened.db);
     await q("CREATE TABLE csv_crlf (id serial PRIMARY KEY, t text)", []);
